@@ -1,0 +1,115 @@
+import { createRequire } from 'node:module';
+import { promisify } from 'node:util';
+import * as zlib from 'node:zlib';
+import { IntegrityError } from '../errors.js';
+import { MAX_CHUNK_BYTES } from './manifest.js';
+import { inspectFrame } from './zstd-frame.js';
+
+/** One zstd frame per call. Decoders check the frame's shape before they allocate. */
+export interface ZstdCodec {
+  readonly name: 'native' | 'node:zlib';
+  compress(data: Buffer, level: number): Promise<Buffer>;
+  /** Decompresses exactly one frame that must expand to `expectedSize` bytes. */
+  decompress(frame: Buffer, expectedSize: number): Promise<Buffer>;
+}
+
+export class CodecUnavailableError extends Error {
+  override name = 'CodecUnavailableError';
+}
+
+interface NativeZstd {
+  compress(data: Buffer, level?: number): Promise<Buffer>;
+  decompress(data: Buffer): Promise<Buffer>;
+}
+
+function checkFrame(frame: Buffer, expectedSize: number): void {
+  const info = inspectFrame(frame);
+  if (info.frameLength !== frame.length) {
+    throw new IntegrityError(`zstd region holds ${frame.length - info.frameLength} bytes after its frame`);
+  }
+  if (info.contentSize !== undefined && info.contentSize !== expectedSize) {
+    throw new IntegrityError(`zstd frame declares ${info.contentSize} bytes, manifest says ${expectedSize}`);
+  }
+  // Block headers bound the output: a frame that cannot hold the promised bytes, or that could
+  // expand far past any chunk we write, is refused before the decoder allocates anything.
+  if (info.maxContentSize < expectedSize || info.maxContentSize > 2 * MAX_CHUNK_BYTES) {
+    throw new IntegrityError(
+      `zstd frame can expand to ${info.maxContentSize} bytes, manifest says ${expectedSize}`,
+    );
+  }
+}
+
+function checkSize(out: Buffer, expectedSize: number): Buffer {
+  if (out.length !== expectedSize) {
+    throw new IntegrityError(`chunk decompressed to ${out.length} bytes, expected ${expectedSize}`);
+  }
+  return out;
+}
+
+/** @mongodb-js/zstd (1.x: per-platform binaries from the npm registry). Throws when it cannot load. */
+export function nativeCodec(): ZstdCodec {
+  let binding: NativeZstd;
+  try {
+    // A bundled action has no node_modules: the require fails there and we fall back to node:zlib.
+    binding = createRequire(import.meta.url)('@mongodb-js/zstd') as NativeZstd;
+  } catch (err) {
+    throw new CodecUnavailableError('@mongodb-js/zstd native binding cannot be loaded', { cause: err });
+  }
+  return {
+    name: 'native',
+    compress: (data, level) => binding.compress(data, level),
+    async decompress(frame, expectedSize) {
+      checkFrame(frame, expectedSize);
+      return checkSize(await binding.decompress(frame), expectedSize);
+    },
+  };
+}
+
+type ZstdFn = (buf: Buffer, opts: object) => Promise<Buffer>;
+
+/** node:zlib zstd (Node >= 22.15 / 23.8): always there on the Actions node24 runtime and Lambda. */
+export function zlibCodec(): ZstdCodec {
+  const z = zlib as unknown as Record<string, unknown> & { constants: Record<string, number> };
+  if (typeof z.zstdCompress !== 'function' || typeof z.zstdDecompress !== 'function') {
+    throw new CodecUnavailableError(`node:zlib has no zstd in Node ${process.version} (needs >= 22.15)`);
+  }
+  const compress = promisify(z.zstdCompress as never) as ZstdFn;
+  const decompress = promisify(z.zstdDecompress as never) as ZstdFn;
+  const c = z.constants;
+  return {
+    name: 'node:zlib',
+    compress: (data, level) =>
+      compress(data, {
+        pledgedSrcSize: data.length,
+        params: {
+          [c.ZSTD_c_compressionLevel as number]: level,
+          [c.ZSTD_c_contentSizeFlag as number]: 1,
+          [c.ZSTD_c_checksumFlag as number]: 0,
+        },
+      }),
+    async decompress(frame, expectedSize) {
+      checkFrame(frame, expectedSize);
+      // maxOutputLength bounds memory even if the frame lied about its size.
+      return checkSize(await decompress(frame, { maxOutputLength: Math.max(1, expectedSize) }), expectedSize);
+    },
+  };
+}
+
+let cached: ZstdCodec | undefined;
+
+/** The native binding where it loads, otherwise node:zlib. */
+export function defaultCodec(): ZstdCodec {
+  if (cached) return cached;
+  const errors: unknown[] = [];
+  for (const make of [nativeCodec, zlibCodec]) {
+    try {
+      cached = make();
+      return cached;
+    } catch (err) {
+      errors.push(err);
+    }
+  }
+  throw new CodecUnavailableError(
+    `no zstd codec: ${errors.map((e) => (e instanceof Error ? e.message : String(e))).join('; ')}`,
+  );
+}

@@ -1,0 +1,71 @@
+import { IntegrityError } from '../errors.js';
+
+const ZSTD_MAGIC = 0xfd2fb528;
+
+/** A block never regenerates more than 128 KiB (RFC 8878 §3.1.1.2.3). */
+const MAX_BLOCK_BYTES = 128 * 1024;
+
+export interface FrameInfo {
+  /** Decompressed size declared in the frame header, when the encoder wrote one. */
+  contentSize: number | undefined;
+  /** Most bytes the frame can decompress to, from its block headers alone. */
+  maxContentSize: number;
+  /** Bytes the frame occupies, header to checksum. */
+  frameLength: number;
+}
+
+/**
+ * Walks one zstd frame's header and block headers without decompressing (RFC 8878 §3.1.1).
+ * Lets us refuse, before any allocation, a region that is not exactly one frame, or that could
+ * expand beyond the size the manifest promised: the defence against decompression bombs and
+ * frames smuggled after the first.
+ */
+export function inspectFrame(data: Uint8Array): FrameInfo {
+  const fail = (why: string): never => {
+    throw new IntegrityError(`invalid zstd frame: ${why}`);
+  };
+  if (data.length < 6) fail('too short');
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  if (view.getUint32(0, true) !== ZSTD_MAGIC) fail('bad magic number');
+  const descriptor = data[4] as number;
+  const fcsFlag = descriptor >> 6;
+  const singleSegment = (descriptor >> 5) & 1;
+  const hasChecksum = (descriptor >> 2) & 1;
+  const dictFlag = descriptor & 3;
+  if ((descriptor >> 3) & 1) fail('reserved bit set');
+  let pos = 5;
+  if (!singleSegment) pos += 1;
+  pos += [0, 1, 2, 4][dictFlag] as number;
+  const fcsSize = fcsFlag === 0 ? (singleSegment ? 1 : 0) : ([0, 2, 4, 8][fcsFlag] as number);
+  if (pos + fcsSize > data.length) fail('truncated header');
+  let contentSize: number | undefined;
+  if (fcsSize === 0) contentSize = undefined;
+  else if (fcsSize === 1) contentSize = data[pos] as number;
+  else if (fcsSize === 2) contentSize = view.getUint16(pos, true) + 256;
+  else if (fcsSize === 4) contentSize = view.getUint32(pos, true);
+  else {
+    const big = view.getBigUint64(pos, true);
+    if (big > BigInt(Number.MAX_SAFE_INTEGER)) fail('content size too large');
+    contentSize = Number(big);
+  }
+  pos += fcsSize;
+  let maxContentSize = 0;
+  for (;;) {
+    if (pos + 3 > data.length) fail('truncated block header');
+    const header =
+      (data[pos] as number) | ((data[pos + 1] as number) << 8) | ((data[pos + 2] as number) << 16);
+    pos += 3;
+    const last = header & 1;
+    const type = (header >> 1) & 3;
+    const size = header >>> 3;
+    if (type === 3) fail('reserved block type');
+    if (size > MAX_BLOCK_BYTES) fail('block larger than 128 KiB');
+    maxContentSize += type === 2 ? MAX_BLOCK_BYTES : size;
+    pos += type === 1 ? 1 : size;
+    if (pos > data.length) fail('truncated block');
+    if (last) break;
+  }
+  if (hasChecksum) pos += 4;
+  if (pos > data.length) fail('truncated checksum');
+  return { contentSize, maxContentSize, frameLength: pos };
+}

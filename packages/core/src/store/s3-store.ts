@@ -1,0 +1,339 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import type { Readable } from 'node:stream';
+import {
+  AbortMultipartUploadCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  type ListMultipartUploadsCommandOutput,
+  PutObjectCommand,
+  paginateListObjectsV2,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { AlreadyExistsError, IntegrityError, ObjectMissingError, StoreError } from '../errors.js';
+import { withRetry } from './retry.js';
+import type {
+  DeleteRequest,
+  DeleteResult,
+  MultipartUploadInfo,
+  ObjectInfo,
+  PutOptions,
+  Store,
+  Tags,
+  UploadOptions,
+} from './store.js';
+
+export interface S3ClientOptions {
+  region?: string | undefined;
+  /** An S3-compatible endpoint (MinIO, Ceph RGW, ...): path-style addressing is used with it. */
+  endpoint?: string | undefined;
+  credentials?: S3ClientConfig['credentials'];
+  /** Sockets per host: enough for parallel ranged GETs and multipart parts. */
+  maxSockets?: number;
+}
+
+/**
+ * An S3Client with settings that suit large parallel transfers and S3-compatible servers:
+ * keep-alive sockets, bounded connect/idle timeouts, SDK retries for 5xx/SlowDown, and request
+ * checksums only where S3 requires them (every chunk is verified by sha256 ourselves, and RGW
+ * rejects the SDK's default streaming checksums).
+ */
+export function createS3Client(options: S3ClientOptions = {}): S3Client {
+  const maxSockets = options.maxSockets ?? 64;
+  return new S3Client({
+    region: options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : {}),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+    maxAttempts: 5,
+    retryMode: 'adaptive',
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    requestHandler: {
+      connectionTimeout: 10_000,
+      requestTimeout: 120_000,
+      httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
+      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
+    },
+  });
+}
+
+interface AwsLikeError {
+  name?: string;
+  Code?: string;
+  code?: string;
+  $metadata?: { httpStatusCode?: number };
+}
+
+function statusOf(err: unknown): number | undefined {
+  return (err as AwsLikeError)?.$metadata?.httpStatusCode;
+}
+
+function codeOf(err: unknown): string | undefined {
+  const e = err as AwsLikeError;
+  return e?.Code ?? e?.name ?? e?.code;
+}
+
+/** Network resets and truncated bodies surface outside the SDK's retry loop: retry them here. */
+function transient(err: unknown): boolean {
+  if (err instanceof IntegrityError) return true;
+  const status = statusOf(err);
+  if (status !== undefined) return status >= 500 || status === 429 || status === 408;
+  const code = codeOf(err) ?? '';
+  return /ECONNRESET|EPIPE|ETIMEDOUT|ECONNREFUSED|socket|Timeout|Premature|aborted|TimeoutError/i.test(
+    `${code} ${(err as Error)?.message ?? ''}`,
+  );
+}
+
+export function encodeTags(tags: Tags): string {
+  return new URLSearchParams(tags).toString();
+}
+
+export interface S3StoreOptions {
+  bucket: string;
+  /** Attempts for body reads that fail after the SDK returned (resets, truncation). */
+  readAttempts?: number;
+}
+
+/** Store over an injected S3Client. */
+export class S3Store implements Store {
+  readonly supportsConditionalDelete = true;
+  readonly location: string;
+  private readonly bucket: string;
+  private readonly readAttempts: number;
+
+  constructor(
+    private readonly client: S3Client,
+    options: S3StoreOptions,
+  ) {
+    this.bucket = options.bucket;
+    this.readAttempts = options.readAttempts ?? 5;
+    this.location = `s3://${options.bucket}`;
+  }
+
+  private fail(op: string, key: string, err: unknown): never {
+    const status = statusOf(err);
+    const code = codeOf(err);
+    if (status === 404 || code === 'NoSuchKey' || code === 'NotFound')
+      throw new ObjectMissingError(key, { cause: err });
+    if (code === 'NoSuchBucket') {
+      throw new StoreError(`bucket "${this.bucket}" does not exist (${op} ${key})`, code, { cause: err });
+    }
+    const detail = (err as Error)?.message ?? String(err);
+    throw new StoreError(
+      `${op} s3://${this.bucket}/${key} failed: ${code ?? 'error'}${status ? ` (HTTP ${status})` : ''}: ${detail}`,
+      code,
+      {
+        cause: err,
+      },
+    );
+  }
+
+  async putObject(key: string, body: Buffer, options: PutOptions = {}): Promise<void> {
+    try {
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: body,
+          ContentLength: body.length,
+          ...(options.ifNoneMatch ? { IfNoneMatch: '*' } : {}),
+          ...(options.tags ? { Tagging: encodeTags(options.tags) } : {}),
+          ...(options.contentType ? { ContentType: options.contentType } : {}),
+        }),
+      );
+    } catch (err) {
+      const status = statusOf(err);
+      // 412: somebody wrote it first; 409: a concurrent conditional write is completing.
+      if (options.ifNoneMatch && (status === 412 || status === 409))
+        throw new AlreadyExistsError(key, { cause: err });
+      this.fail('PutObject', key, err);
+    }
+  }
+
+  async upload(key: string, body: Readable, options: UploadOptions = {}): Promise<{ size: number }> {
+    const tagSet = options.tags ? Object.entries(options.tags).map(([Key, Value]) => ({ Key, Value })) : [];
+    const upload = new Upload({
+      client: this.client,
+      params: {
+        Bucket: this.bucket,
+        Key: key,
+        Body: body,
+        // AWS applies (and IAM checks) tags given at initiation; RGW ignores them there, so
+        // `tags` below also tags the completed object with PutObjectTagging.
+        ...(options.tags ? { Tagging: encodeTags(options.tags) } : {}),
+      },
+      tags: tagSet,
+      partSize: options.partSize ?? 32 * 1024 * 1024,
+      queueSize: options.queueSize ?? 4,
+      leavePartsOnError: false,
+    });
+    let size = 0;
+    upload.on('httpUploadProgress', (progress) => {
+      if (progress.loaded !== undefined) {
+        size = progress.loaded;
+        options.onProgress?.(size);
+      }
+    });
+    const onAbort = () => void upload.abort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await upload.done();
+    } catch (err) {
+      this.fail('Upload', key, err);
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+    }
+    const head = await this.head(key);
+    if (!head) throw new StoreError(`upload of ${key} completed but the object is not there`, undefined);
+    return { size: head.size };
+  }
+
+  /** GETs whose body can fail after the SDK returned (reset, truncation) are retried here. */
+  private async read(
+    key: string,
+    range: [number, number] | undefined,
+    signal?: AbortSignal,
+  ): Promise<Buffer> {
+    const attempt = async (): Promise<Buffer> => {
+      const out = await this.client.send(
+        new GetObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          ...(range ? { Range: `bytes=${range[0]}-${range[1] - 1}` } : {}),
+        }),
+        signal ? { abortSignal: signal } : {},
+      );
+      const body = out.Body as { transformToByteArray(): Promise<Uint8Array> } | undefined;
+      const bytes = Buffer.from(body ? await body.transformToByteArray() : new Uint8Array(0));
+      const expected = range ? range[1] - range[0] : out.ContentLength;
+      if (expected !== undefined && bytes.length !== expected) {
+        throw new IntegrityError(`GET ${key} returned ${bytes.length} bytes, expected ${expected}`);
+      }
+      return bytes;
+    };
+    try {
+      return await withRetry(attempt, {
+        attempts: this.readAttempts,
+        baseDelayMs: 200,
+        maxDelayMs: 5_000,
+        retryable: transient,
+        signal,
+      });
+    } catch (err) {
+      if (err instanceof IntegrityError) throw err;
+      this.fail('GetObject', key, err);
+    }
+  }
+
+  getObject(key: string, signal?: AbortSignal): Promise<Buffer> {
+    return this.read(key, undefined, signal);
+  }
+
+  getRange(key: string, start: number, end: number, signal?: AbortSignal): Promise<Buffer> {
+    return this.read(key, [start, end], signal);
+  }
+
+  async head(key: string): Promise<ObjectInfo | undefined> {
+    try {
+      const out = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return {
+        key,
+        size: out.ContentLength ?? 0,
+        lastModified: out.LastModified ?? new Date(0),
+        etag: out.ETag,
+      };
+    } catch (err) {
+      if (statusOf(err) === 404 || codeOf(err) === 'NotFound') return undefined;
+      this.fail('HeadObject', key, err);
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    try {
+      for await (const page of paginateListObjectsV2(
+        { client: this.client, pageSize: 1000 },
+        { Bucket: this.bucket, Prefix: prefix },
+      )) {
+        for (const object of page.Contents ?? []) {
+          if (object.Key === undefined) continue;
+          yield {
+            key: object.Key,
+            size: object.Size ?? 0,
+            lastModified: object.LastModified ?? new Date(0),
+            etag: object.ETag,
+          };
+        }
+      }
+    } catch (err) {
+      this.fail('ListObjectsV2', prefix, err);
+    }
+  }
+
+  async deleteObjects(requests: DeleteRequest[]): Promise<DeleteResult> {
+    const result: DeleteResult = { deleted: [], failed: [] };
+    for (let i = 0; i < requests.length; i += 1000) {
+      const batch = requests.slice(i, i + 1000);
+      try {
+        const out = await this.client.send(
+          new DeleteObjectsCommand({
+            Bucket: this.bucket,
+            Delete: {
+              Quiet: false,
+              Objects: batch.map(({ key, etag }) => ({ Key: key, ...(etag ? { ETag: etag } : {}) })),
+            },
+          }),
+        );
+        for (const d of out.Deleted ?? []) if (d.Key !== undefined) result.deleted.push(d.Key);
+        for (const e of out.Errors ?? []) {
+          if (e.Key !== undefined)
+            result.failed.push({ key: e.Key, reason: `${e.Code ?? 'Error'}: ${e.Message ?? ''}`.trim() });
+        }
+      } catch (err) {
+        this.fail('DeleteObjects', batch[0]?.key ?? '', err);
+      }
+    }
+    return result;
+  }
+
+  async *listMultipartUploads(prefix: string): AsyncIterable<MultipartUploadInfo> {
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    for (;;) {
+      let page: ListMultipartUploadsCommandOutput;
+      try {
+        page = await this.client.send(
+          new ListMultipartUploadsCommand({
+            Bucket: this.bucket,
+            Prefix: prefix,
+            ...(keyMarker ? { KeyMarker: keyMarker } : {}),
+            ...(uploadIdMarker ? { UploadIdMarker: uploadIdMarker } : {}),
+          }),
+        );
+      } catch (err) {
+        this.fail('ListMultipartUploads', prefix, err);
+      }
+      for (const u of page.Uploads ?? []) {
+        if (u.Key && u.UploadId)
+          yield { key: u.Key, uploadId: u.UploadId, initiated: u.Initiated ?? new Date(0) };
+      }
+      if (!page.IsTruncated) return;
+      keyMarker = page.NextKeyMarker;
+      uploadIdMarker = page.NextUploadIdMarker;
+    }
+  }
+
+  async abortMultipartUpload(upload: MultipartUploadInfo): Promise<void> {
+    try {
+      await this.client.send(
+        new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: upload.key, UploadId: upload.uploadId }),
+      );
+    } catch (err) {
+      if (statusOf(err) === 404) return;
+      this.fail('AbortMultipartUpload', upload.key, err);
+    }
+  }
+}

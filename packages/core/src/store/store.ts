@@ -1,0 +1,73 @@
+import type { Readable } from 'node:stream';
+
+export type Tags = Record<string, string>;
+
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  lastModified: Date;
+  etag?: string | undefined;
+}
+
+export interface MultipartUploadInfo {
+  key: string;
+  uploadId: string;
+  initiated: Date;
+}
+
+export interface PutOptions {
+  /** First write wins: fail with AlreadyExistsError when the object exists. */
+  ifNoneMatch?: boolean;
+  tags?: Tags;
+  contentType?: string;
+}
+
+export interface UploadOptions {
+  tags?: Tags;
+  /** Multipart part size in bytes. */
+  partSize?: number;
+  /** Parts in flight at once. */
+  queueSize?: number;
+  onProgress?: (uploadedBytes: number) => void;
+  signal?: AbortSignal;
+}
+
+export interface DeleteRequest {
+  key: string;
+  /** Delete only if the object still has this ETag (stores that cannot check ignore it). */
+  etag?: string | undefined;
+}
+
+export interface DeleteResult {
+  deleted: string[];
+  /** Objects not deleted, with the reason (precondition failed, access denied, ...). */
+  failed: { key: string; reason: string }[];
+}
+
+/**
+ * What the cache needs from an object store. Two implementations: S3 (any S3-compatible
+ * endpoint) and a local directory. Keys are `/`-separated; listings are in key order.
+ */
+export interface Store {
+  /** Human-readable location, e.g. `s3://bucket/prefix` or a directory path. */
+  readonly location: string;
+  /** Whether conditional deletes (If-Match) are enforced. */
+  readonly supportsConditionalDelete: boolean;
+  putObject(key: string, body: Buffer, options?: PutOptions): Promise<void>;
+  /** Streams a large object (multipart on S3). The object appears only once complete. */
+  upload(key: string, body: Readable, options?: UploadOptions): Promise<{ size: number }>;
+  getObject(key: string, signal?: AbortSignal): Promise<Buffer>;
+  /** Bytes [start, end) of an object. */
+  getRange(key: string, start: number, end: number, signal?: AbortSignal): Promise<Buffer>;
+  head(key: string): Promise<ObjectInfo | undefined>;
+  list(prefix: string): AsyncIterable<ObjectInfo>;
+  deleteObjects(requests: DeleteRequest[]): Promise<DeleteResult>;
+  listMultipartUploads(prefix: string): AsyncIterable<MultipartUploadInfo>;
+  abortMultipartUpload(upload: MultipartUploadInfo): Promise<void>;
+}
+
+export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of iterable) out.push(item);
+  return out;
+}

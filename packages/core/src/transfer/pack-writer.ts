@@ -1,0 +1,140 @@
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { PassThrough, type Readable } from 'node:stream';
+import { Chunker, type ChunkerOptions, DEFAULT_CHUNKING } from '../format/chunker.js';
+import type { ZstdCodec } from '../format/codec.js';
+import type { Store, Tags } from '../store/store.js';
+
+/** Where an existing chunk can be found, for chunks a save may reuse instead of uploading. */
+export interface ReusableChunk {
+  /** Index into the caller's pack list. */
+  pack: number;
+  offset: number;
+  length: number;
+}
+
+export interface WrittenChunk {
+  hash: string;
+  rawLength: number;
+  /** `undefined`: stored in the pack this call wrote; otherwise the reused chunk's pack index. */
+  pack: number | undefined;
+  offset: number;
+  length: number;
+}
+
+export interface WritePackOptions {
+  store: Store;
+  codec: ZstdCodec;
+  /** Object key of the new pack; nothing is uploaded if every chunk is reused. */
+  packKey: string;
+  tags: Tags;
+  level?: number;
+  chunking?: ChunkerOptions;
+  /** Chunks compressed at once. */
+  concurrency?: number;
+  partSize?: number;
+  queueSize?: number;
+  reuse?: ReadonlyMap<string, ReusableChunk>;
+  onProgress?: (rawBytes: number, packBytes: number) => void;
+  signal?: AbortSignal;
+}
+
+export interface WritePackResult {
+  chunks: WrittenChunk[];
+  rawBytes: number;
+  /** Bytes of the pack written (0 when nothing new was uploaded). */
+  packBytes: number;
+  reusedChunks: number;
+}
+
+interface Job {
+  hash: string;
+  rawLength: number;
+  reused: ReusableChunk | undefined;
+  frame: Promise<Buffer> | undefined;
+}
+
+/**
+ * Cuts a tar stream into content-defined chunks, compresses each as its own zstd frame in
+ * parallel, and streams the frames in order into one pack object. Memory stays bounded by
+ * `concurrency` chunks plus the uploader's parts in flight, whatever the cache size.
+ */
+export async function writePack(source: Readable, opts: WritePackOptions): Promise<WritePackResult> {
+  const level = opts.level ?? 3;
+  const concurrency = opts.concurrency ?? 8;
+  const chunker = new Chunker(opts.chunking ?? DEFAULT_CHUNKING);
+  const chunks: WrittenChunk[] = [];
+  const queue: Job[] = [];
+  let rawBytes = 0;
+  let packBytes = 0;
+  let reusedChunks = 0;
+  let pack: PassThrough | undefined;
+  let uploading: Promise<{ size: number }> | undefined;
+
+  const startUpload = (): PassThrough => {
+    const stream = new PassThrough({ highWaterMark: 4 * 1024 * 1024 });
+    uploading = opts.store.upload(opts.packKey, stream, {
+      tags: opts.tags,
+      ...(opts.partSize ? { partSize: opts.partSize } : {}),
+      ...(opts.queueSize ? { queueSize: opts.queueSize } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    // Surface an upload failure now rather than when the stream ends.
+    uploading.catch((err: unknown) => stream.destroy(err as Error));
+    return stream;
+  };
+
+  const emit = async (job: Job): Promise<void> => {
+    if (job.reused) {
+      reusedChunks++;
+      chunks.push({ hash: job.hash, rawLength: job.rawLength, pack: job.reused.pack, ...pick(job.reused) });
+      return;
+    }
+    const frame = await (job.frame as Promise<Buffer>);
+    pack ??= startUpload();
+    chunks.push({
+      hash: job.hash,
+      rawLength: job.rawLength,
+      pack: undefined,
+      offset: packBytes,
+      length: frame.length,
+    });
+    packBytes += frame.length;
+    if (!pack.write(frame)) await Promise.race([once(pack, 'drain'), once(pack, 'close')]);
+    if (pack.destroyed) await uploading;
+    opts.onProgress?.(rawBytes, packBytes);
+  };
+
+  const enqueue = async (chunk: Buffer): Promise<void> => {
+    rawBytes += chunk.length;
+    const hash = createHash('sha256').update(chunk).digest('hex');
+    const reused = opts.reuse?.get(hash);
+    const frame = reused ? undefined : opts.codec.compress(chunk, level);
+    frame?.catch(() => undefined); // handled when emitted, in order
+    queue.push({ hash, rawLength: chunk.length, reused, frame });
+    while (queue.length >= concurrency) await emit(queue.shift() as Job);
+  };
+
+  try {
+    for await (const data of source) {
+      opts.signal?.throwIfAborted();
+      for (const chunk of chunker.push(data as Buffer)) await enqueue(chunk);
+    }
+    for (const chunk of chunker.flush()) await enqueue(chunk);
+    while (queue.length > 0) await emit(queue.shift() as Job);
+    if (pack) {
+      pack.end();
+      const { size } = await (uploading as Promise<{ size: number }>);
+      if (size !== packBytes) throw new Error(`pack ${opts.packKey} has ${size} bytes, wrote ${packBytes}`);
+    }
+  } catch (err) {
+    pack?.destroy(err as Error);
+    await uploading?.catch(() => undefined);
+    throw err;
+  }
+  return { chunks, rawBytes, packBytes, reusedChunks };
+}
+
+function pick(r: ReusableChunk): { offset: number; length: number } {
+  return { offset: r.offset, length: r.length };
+}
