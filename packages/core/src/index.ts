@@ -1,4 +1,5 @@
 export * from './engine/context.js';
+export * from './engine/delete.js';
 export * from './engine/match.js';
 export * from './engine/restore.js';
 export * from './engine/save.js';

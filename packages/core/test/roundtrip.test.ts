@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CacheContext } from '../src/engine/context.js';
+import { deleteEntry } from '../src/engine/delete.js';
 import { restoreCache } from '../src/engine/restore.js';
 import { saveCache } from '../src/engine/save.js';
 import { parseManifest } from '../src/format/manifest.js';
@@ -264,6 +265,16 @@ describe.each(storeKinds)('save → restore round trip: $name', ({ create, skip 
     const layout = new Layout('ci');
     const marker = layout.markerKey({ repository, scope: main, version, key: 'unicode ✓ 🚀 ключ' });
     expect(JSON.parse((await fx.store.getObject(marker)).toString()).key).toBe('unicode ✓ 🚀 ключ');
+  });
+
+  it.skipIf(skip)('deletes an entry manifest-first and completely', async () => {
+    const ws = join(work, 'small');
+    await saveCache(ctx, { ...base, scope: main, key: 'doomed', paths: ['d'], workspace: ws });
+    const ref = { repository, scope: main, version, key: 'doomed' };
+    expect(await deleteEntry(ctx, ref)).toMatchObject({ existed: true });
+    const left = (await collect(fx.store.list('ci/acme/widgets/'))).filter((o) => o.key.includes('/doomed'));
+    expect(left).toEqual([]);
+    expect(await deleteEntry(ctx, ref)).toMatchObject({ existed: false });
   });
 
   it.skipIf(skip)('turns a corrupt pack into a typed error, never a wrong restore', async () => {

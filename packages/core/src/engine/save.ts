@@ -96,7 +96,7 @@ export async function saveCache(ctx: CacheContext, opts: SaveOptions): Promise<S
     },
   );
   if (existing && !(opts.useDeltas ?? true)) {
-    c.log.info(`Cache entry ${opts.key} already exists; first write wins, not saving.`);
+    c.log.debug(`Cache entry ${opts.key} already exists; first write wins, not saving.`);
     return result('exists');
   }
 
@@ -160,7 +160,7 @@ export async function saveCache(ctx: CacheContext, opts: SaveOptions): Promise<S
   } catch (err) {
     if (written.packBytes > 0) await c.store.deleteObjects([{ key: packKey }]).catch(() => undefined);
     if (err instanceof AlreadyExistsError) {
-      c.log.info(`Another job created cache entry ${opts.key} first; keeping theirs (first write wins).`);
+      c.log.debug(`Another job created cache entry ${opts.key} first; keeping theirs (first write wins).`);
       return result('exists');
     }
     throw err;

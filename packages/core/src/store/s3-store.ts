@@ -117,10 +117,12 @@ export class S3Store implements Store {
   private fail(op: string, key: string, err: unknown): never {
     const status = statusOf(err);
     const code = codeOf(err);
-    if (status === 404 || code === 'NoSuchKey' || code === 'NotFound')
-      throw new ObjectMissingError(key, { cause: err });
+    // A missing bucket also answers 404: check for it first, it is configuration, not a miss.
     if (code === 'NoSuchBucket') {
       throw new StoreError(`bucket "${this.bucket}" does not exist (${op} ${key})`, code, { cause: err });
+    }
+    if (status === 404 || code === 'NoSuchKey' || code === 'NotFound') {
+      throw new ObjectMissingError(key, { cause: err });
     }
     const detail = (err as Error)?.message ?? String(err);
     throw new StoreError(
