@@ -3,11 +3,11 @@ import { defineProject } from 'vitest/config';
 export default defineProject({
   resolve: { conditions: ['source'] },
   ssr: { resolve: { conditions: ['source'], externalConditions: ['source'] } },
+  // End-to-end tests spawn the bundled action against a real S3: generous timeouts.
   test: {
     name: 'action',
-    // Real S3 and real archives on a shared 2-core machine: generous, never relied on for speed.
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 60_000,
   },
 });

@@ -1,0 +1,19 @@
+// Test-only support for s3cache's packages: the S3 endpoint the tests run against (see
+// scripts/s3-lab.sh), clients configured for it, and throw-away buckets.
+export {
+  createTestBucket,
+  deleteBucketAndContents,
+  emptyBucket,
+  type TestBucket,
+  type TestBucketOptions,
+  uniqueBucketName,
+  withTestBucket,
+} from './bucket.js';
+export {
+  createTestS3Client,
+  S3_ENV,
+  type S3TestConfig,
+  s3TestConfig,
+  s3TestsSkipped,
+  testS3ClientConfig,
+} from './config.js';
