@@ -1,5 +1,6 @@
 import { ManifestError, ObjectMissingError } from '../errors.js';
 import { type Manifest, parseManifest } from '../format/manifest.js';
+import { MANIFEST_NAME } from '../layout/layout.js';
 import type { Scope } from '../layout/scope.js';
 import { collect, type ObjectInfo } from '../store/store.js';
 import { type CacheContext, resolved } from './context.js';
@@ -45,39 +46,59 @@ async function readManifest(ctx: CacheContext, key: string): Promise<Manifest | 
   }
 }
 
-async function exact(
+/**
+ * Reads a manifest only if a listing shows it. A role whose ListBucket is scoped by prefix gets
+ * 403, not 404, for a GET of a missing key; listing first keeps "not there" a clean miss.
+ */
+export async function readListedManifest(ctx: CacheContext, key: string): Promise<Manifest | undefined> {
+  const listed = await collect(ctx.store.list(key));
+  return listed.some((o) => o.key === key) ? readManifest(ctx, key) : undefined;
+}
+
+/**
+ * The entry with exactly `key`, else the newest entry whose key starts with `key`: one prefix
+ * listing serves both, since an exact match is also a prefix match.
+ */
+async function matchKey(
   ctx: CacheContext,
   q: MatchQuery,
   scope: Scope,
   key: string,
-): Promise<EntryMatch | undefined> {
-  const { layout } = resolved(ctx);
-  const entryDir = layout.entryDir({ repository: q.repository, scope, version: q.version, key });
-  const base = await readManifest(ctx, layout.manifestKey(entryDir));
-  // A hash-truncated directory could in theory hold another key: the manifest is the authority.
-  if (!base || base.key !== key || base.version !== q.version) return undefined;
-  return { scope, key, entryDir, base, how: 'exact' };
-}
-
-async function newestWithPrefix(
-  ctx: CacheContext,
-  q: MatchQuery,
-  scope: Scope,
-  keyPrefix: string,
-): Promise<Omit<EntryMatch, 'how'> | undefined> {
+): Promise<(Omit<EntryMatch, 'how'> & { exact: boolean }) | undefined> {
   const { layout } = resolved(ctx);
   const versionDir = layout.versionDir(q.repository, scope, q.version);
-  const { listPrefix } = layout.keyPrefixSearch(versionDir, keyPrefix);
+  const exactDir = layout.entryDir({ repository: q.repository, scope, version: q.version, key });
+  const { listPrefix } = layout.keyPrefixSearch(versionDir, key);
   const candidates: ObjectInfo[] = [];
+  let exactListed = false;
   for (const object of await collect(ctx.store.list(listPrefix))) {
     const parsed = layout.parse(object.key);
     if (parsed.role !== 'manifest') continue;
+    if (parsed.entryDir === exactDir) exactListed = true;
     // Spelled-out keys are filtered here; hash-truncated ones after reading their manifest.
-    if (parsed.key !== undefined && !parsed.key.startsWith(keyPrefix)) continue;
+    if (parsed.key !== undefined && !parsed.key.startsWith(key)) continue;
     candidates.push(object);
   }
+  if (exactListed) {
+    const base = await readManifest(ctx, layout.manifestKey(exactDir));
+    // A hash-truncated directory could in theory hold another key: the manifest is the authority.
+    if (base && base.key === key && base.version === q.version)
+      return { scope, key, entryDir: exactDir, base, exact: true };
+  }
+  const newest = await newestOf(ctx, q, candidates, key);
+  if (!newest) return undefined;
+  const entryDir = newest.objectKey.slice(0, -MANIFEST_NAME.length);
+  return { scope, key: newest.manifest.key, entryDir, base: newest.manifest, exact: false };
+}
+
+async function newestOf(
+  ctx: CacheContext,
+  q: MatchQuery,
+  candidates: ObjectInfo[],
+  keyPrefix: string,
+): Promise<{ manifest: Manifest; objectKey: string } | undefined> {
   candidates.sort((a, b) => b.lastModified.getTime() - a.lastModified.getTime());
-  let best: { manifest: Manifest; key: string } | undefined;
+  let best: { manifest: Manifest; objectKey: string } | undefined;
   for (let i = 0; i < candidates.length; i += READ_BATCH) {
     const batch = candidates.slice(i, i + READ_BATCH);
     const head = batch[0] as ObjectInfo;
@@ -85,13 +106,12 @@ async function newestWithPrefix(
     const manifests = await Promise.all(batch.map((c) => readManifest(ctx, c.key)));
     for (const [j, manifest] of manifests.entries()) {
       if (!manifest?.key.startsWith(keyPrefix) || manifest.version !== q.version) continue;
-      if (!best || manifest.createdAt > best.manifest.createdAt)
-        best = { manifest, key: (batch[j] as ObjectInfo).key };
+      if (!best || manifest.createdAt > best.manifest.createdAt) {
+        best = { manifest, objectKey: (batch[j] as ObjectInfo).key };
+      }
     }
   }
-  if (!best) return undefined;
-  const entryDir = best.key.slice(0, -'manifest.json'.length);
-  return { scope, key: best.manifest.key, entryDir, base: best.manifest };
+  return best;
 }
 
 /**
@@ -100,15 +120,17 @@ async function newestWithPrefix(
  */
 export async function findEntry(ctx: CacheContext, q: MatchQuery): Promise<EntryMatch | undefined> {
   for (const scope of q.scopes) {
-    const hit = await exact(ctx, q, scope, q.primaryKey);
-    if (hit) return hit;
-    const prefix = await newestWithPrefix(ctx, q, scope, q.primaryKey);
-    if (prefix) return { ...prefix, how: 'prefix' };
+    const primary = await matchKey(ctx, q, scope, q.primaryKey);
+    if (primary) {
+      const { exact, ...match } = primary;
+      return { ...match, how: exact ? 'exact' : 'prefix' };
+    }
     for (const restoreKey of q.restoreKeys) {
-      const restoreExact = await exact(ctx, q, scope, restoreKey);
-      if (restoreExact) return { ...restoreExact, how: 'restore-key' };
-      const restorePrefix = await newestWithPrefix(ctx, q, scope, restoreKey);
-      if (restorePrefix) return { ...restorePrefix, how: 'restore-key-prefix' };
+      const found = await matchKey(ctx, q, scope, restoreKey);
+      if (found) {
+        const { exact, ...match } = found;
+        return { ...match, how: exact ? 'restore-key' : 'restore-key-prefix' };
+      }
     }
   }
   return undefined;

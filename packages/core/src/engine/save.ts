@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
-import { AlreadyExistsError, ObjectMissingError } from '../errors.js';
+import { AlreadyExistsError } from '../errors.js';
 import type { ChunkerOptions } from '../format/chunker.js';
-import { FORMAT, type Manifest, type PackRef, parseManifest, serializeManifest } from '../format/manifest.js';
+import { FORMAT, type Manifest, type PackRef, serializeManifest } from '../format/manifest.js';
 import { validateKey } from '../layout/keys.js';
 import type { Scope } from '../layout/scope.js';
 import { resolveCachePaths } from '../paths/resolve.js';
@@ -9,7 +9,7 @@ import { createTarStream } from '../tar/pack.js';
 import { type ReusableChunk, type WritePackResult, writePack } from '../transfer/pack-writer.js';
 import { type CacheContext, resolved } from './context.js';
 import { newId } from './ids.js';
-import { currentGeneration, type Generation } from './match.js';
+import { currentGeneration, type Generation, readListedManifest } from './match.js';
 
 export interface SaveOptions {
   repository: string;
@@ -88,13 +88,7 @@ export async function saveCache(ctx: CacheContext, opts: SaveOptions): Promise<S
   });
   if (resolvedPaths.items.length === 0) return result('empty');
 
-  const existing = await c.store.getObject(manifestKey).then(
-    (bytes) => parseManifest(bytes, manifestKey),
-    (err: unknown) => {
-      if (err instanceof ObjectMissingError) return undefined;
-      throw err;
-    },
-  );
+  const existing = await readListedManifest(ctx, manifestKey);
   if (existing && !(opts.useDeltas ?? true)) {
     c.log.debug(`Cache entry ${opts.key} already exists; first write wins, not saving.`);
     return result('exists');
