@@ -1,1 +1,1 @@
-export {};
+export { type BuildAppOptions, buildApp } from './app.js';
