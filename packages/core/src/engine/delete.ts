@@ -30,9 +30,13 @@ export async function deleteEntryDir(
     const first = failed[0];
     if (first) throw new Error(`could not delete ${first.key}: ${first.reason}`);
   };
-  const manifest = await store.deleteObjects([{ key: layout.manifestKey(entryDir) }]);
+  // List before deleting anything: a save that starts meanwhile writes packs this listing does
+  // not hold, and they must survive for its manifest to be valid.
+  const listed = (await collect(store.list(entryDir))).map((o) => ({ key: o.key }));
+  const manifestKey = layout.manifestKey(entryDir);
+  const manifest = await store.deleteObjects([{ key: manifestKey }]);
   check(manifest.failed);
-  const rest = (await collect(store.list(entryDir))).map((o) => ({ key: o.key }));
+  const rest = listed.filter((o) => o.key !== manifestKey);
   rest.push({ key: layout.markerKeyForEntryDir(entryDir) });
   const others = await store.deleteObjects(rest);
   check(others.failed);

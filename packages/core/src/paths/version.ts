@@ -30,3 +30,21 @@ export function cacheVersion(patterns: readonly string[], opts: CacheVersionOpti
   components.push(opts.salt ?? DEFAULT_VERSION_SALT);
   return createHash('sha256').update(components.join('|')).digest('hex');
 }
+
+/** The compression method every s3cache entry uses; part of the version hash. */
+export const COMPRESSION = 'zstd';
+
+/**
+ * The version of an s3cache entry for these path patterns: what the action and the CLI must both
+ * compute, or their entries are invisible to each other.
+ */
+export function entryVersion(
+  patterns: readonly string[],
+  opts: { platform?: NodeJS.Platform; enableCrossOsArchive?: boolean } = {},
+): string {
+  return cacheVersion(patterns, {
+    compression: COMPRESSION,
+    platform: opts.platform ?? process.platform,
+    enableCrossOsArchive: opts.enableCrossOsArchive ?? false,
+  });
+}
