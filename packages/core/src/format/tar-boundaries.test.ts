@@ -16,7 +16,7 @@ async function makeTar(
 ): Promise<{ tar: Buffer; starts: Map<string, number> }> {
   const p = tarPack();
   const parts: Buffer[] = [];
-  p.on('data', (d: Buffer) => parts.push(d));
+  p.on('data', (d) => parts.push(d as Buffer));
   const done = new Promise((resolve) => p.on('end', resolve));
   const starts = new Map<string, number>();
   for (const file of files) {
