@@ -38,7 +38,7 @@ describe('parseConfig defaults', () => {
         pullRequestIdleDays: 3,
         lowWaterRatio: 0.8,
         graceMinutes: 60,
-        memoryMiB: 1024,
+        memoryMiB: 2048,
         logRetentionDays: 30,
       },
       github: { oidcProviderArn: undefined, action: '<org>/s3cache@v1' },

@@ -191,7 +191,7 @@ const schema = z
         pullRequestIdleDays: days(3),
         lowWaterRatio: z.number().gt(0, 'must be above 0').lte(1, 'must be at most 1').default(0.8),
         graceMinutes: z.number().int().min(0).default(60),
-        memoryMiB: z.number().int().min(128).max(10240).default(1024),
+        memoryMiB: z.number().int().min(128).max(10240).default(2048),
         logRetentionDays: z
           .union([
             z.literal(1),

@@ -42,7 +42,7 @@ describe('Janitor function', () => {
     build().template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
-      MemorySize: 1024,
+      MemorySize: 2048,
       Timeout: 900,
       ReservedConcurrentExecutions: 1,
       Handler: 'index.handler',

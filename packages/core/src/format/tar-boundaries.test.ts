@@ -17,7 +17,7 @@ async function makeTar(
   const p = tarPack();
   const parts: Buffer[] = [];
   p.on('data', (d) => parts.push(d as Buffer));
-  const done = new Promise((resolve) => p.on('end', resolve));
+  const done = new Promise<void>((resolve) => p.on('end', () => resolve()));
   const starts = new Map<string, number>();
   for (const file of files) {
     starts.set(

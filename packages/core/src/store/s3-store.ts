@@ -32,8 +32,19 @@ export interface S3ClientOptions {
   /** An S3-compatible endpoint (MinIO, Ceph RGW, ...): path-style addressing is used with it. */
   endpoint?: string | undefined;
   credentials?: S3ClientConfig['credentials'];
+  /** A named profile of the shared AWS config files. */
+  profile?: string | undefined;
   /** Sockets per host: enough for parallel ranged GETs and multipart parts. */
   maxSockets?: number;
+  /**
+   * A request whose socket sees no traffic for this long (a stalled server, a lost response, a
+   * body that stops mid-way) fails with a TimeoutError and is retried. Default 120,000 ms.
+   */
+  idleTimeoutMs?: number;
+  /** TCP connect limit in ms (default 10,000). */
+  connectionTimeoutMs?: number;
+  /** SDK attempts per request, the first included (default 5). */
+  maxAttempts?: number;
 }
 
 /**
@@ -48,13 +59,19 @@ export function createS3Client(options: S3ClientOptions = {}): S3Client {
     region: options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
     ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
-    maxAttempts: 5,
+    ...(options.profile ? { profile: options.profile } : {}),
+    // A bucket in another region than configured answers 301: follow it instead of failing.
+    followRegionRedirects: true,
+    maxAttempts: options.maxAttempts ?? 5,
     retryMode: 'adaptive',
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     requestHandler: {
-      connectionTimeout: 10_000,
-      requestTimeout: 120_000,
+      connectionTimeout: options.connectionTimeoutMs ?? 10_000,
+      // An inactivity limit, not the SDK's `requestTimeout`: that one only logs a warning unless
+      // `throwOnRequestTimeout` is set, and then bounds a whole request (a slow 32 MiB part
+      // upload included), where a stall is what must be cut.
+      socketTimeout: options.idleTimeoutMs ?? 120_000,
       httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
       httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
     },
@@ -94,13 +111,18 @@ export function encodeTags(tags: Tags): string {
 
 export interface S3StoreOptions {
   bucket: string;
+  /**
+   * Whether the endpoint honours ETag conditions in DeleteObjects (AWS does; Ceph RGW 16 ignores
+   * them and deletes anyway). Default true.
+   */
+  conditionalDeletes?: boolean;
   /** Attempts for body reads that fail after the SDK returned (resets, truncation). */
   readAttempts?: number;
 }
 
 /** Store over an injected S3Client. */
 export class S3Store implements Store {
-  readonly supportsConditionalDelete = true;
+  readonly supportsConditionalDelete: boolean;
   readonly location: string;
   private readonly bucket: string;
   private readonly readAttempts: number;
@@ -110,6 +132,7 @@ export class S3Store implements Store {
     options: S3StoreOptions,
   ) {
     this.bucket = options.bucket;
+    this.supportsConditionalDelete = options.conditionalDeletes ?? true;
     this.readAttempts = options.readAttempts ?? 5;
     this.location = `s3://${options.bucket}`;
   }
@@ -124,7 +147,9 @@ export class S3Store implements Store {
     if (status === 404 || code === 'NoSuchKey' || code === 'NotFound') {
       throw new ObjectMissingError(key, { cause: err });
     }
-    const detail = (err as Error)?.message ?? String(err);
+    // One line, bounded: SDK messages can carry a whole response body (an XML parse error).
+    const full = ((err as Error)?.message ?? String(err)).replace(/\s+/g, ' ').trim();
+    const detail = full.length > 300 ? `${full.slice(0, 300)}...` : full;
     throw new StoreError(
       `${op} s3://${this.bucket}/${key} failed: ${code ?? 'error'}${status ? ` (HTTP ${status})` : ''}: ${detail}`,
       code,
@@ -148,11 +173,32 @@ export class S3Store implements Store {
         }),
       );
     } catch (err) {
-      const status = statusOf(err);
-      // 412: somebody wrote it first; 409: a concurrent conditional write is completing.
-      if (options.ifNoneMatch && (status === 412 || status === 409))
-        throw new AlreadyExistsError(key, { cause: err });
+      if (options.ifNoneMatch) {
+        const status = statusOf(err);
+        // 412: somebody wrote it first; 409: a concurrent conditional write is completing. But
+        // the somebody may be this very call: when a response is lost (reset, timeout, 5xx after
+        // the write) the SDK retries, and the retry meets our own object. Any failure of a
+        // conditional write is therefore settled by reading the key back: our bytes there mean
+        // we won (a manifest carries a unique id, so equal bytes are ours).
+        const stored = await this.storedAfterFailedPut(key, body);
+        if (stored === 'ours') return;
+        if (stored === 'theirs' || status === 412 || status === 409)
+          throw new AlreadyExistsError(key, { cause: err });
+      }
       this.fail('PutObject', key, err);
+    }
+  }
+
+  /** After a failed conditional PUT: whose object (if any) the key now holds. */
+  private async storedAfterFailedPut(
+    key: string,
+    body: Buffer,
+  ): Promise<'ours' | 'theirs' | 'absent' | 'unknown'> {
+    try {
+      const stored = await this.read(key, undefined);
+      return stored.equals(body) ? 'ours' : 'theirs';
+    } catch (err) {
+      return err instanceof ObjectMissingError ? 'absent' : 'unknown';
     }
   }
 
@@ -200,15 +246,24 @@ export class S3Store implements Store {
     range: [number, number] | undefined,
     signal?: AbortSignal,
   ): Promise<Buffer> {
+    // Failures of `send` itself went through the SDK's own retries already: retrying them here
+    // too would multiply attempts (5 x 5 GETs against a throttling S3). Only what fails after
+    // the SDK returned (a reset or truncated body) is retried here.
+    const settledBySdk = new WeakSet<object>();
     const attempt = async (): Promise<Buffer> => {
-      const out = await this.client.send(
-        new GetObjectCommand({
-          Bucket: this.bucket,
-          Key: key,
-          ...(range ? { Range: `bytes=${range[0]}-${range[1] - 1}` } : {}),
-        }),
-        signal ? { abortSignal: signal } : {},
-      );
+      const out = await this.client
+        .send(
+          new GetObjectCommand({
+            Bucket: this.bucket,
+            Key: key,
+            ...(range ? { Range: `bytes=${range[0]}-${range[1] - 1}` } : {}),
+          }),
+          signal ? { abortSignal: signal } : {},
+        )
+        .catch((err: unknown) => {
+          if (typeof err === 'object' && err !== null) settledBySdk.add(err);
+          throw err;
+        });
       const body = out.Body as { transformToByteArray(): Promise<Uint8Array> } | undefined;
       const bytes = Buffer.from(body ? await body.transformToByteArray() : new Uint8Array(0));
       const expected = range ? range[1] - range[0] : out.ContentLength;
@@ -222,7 +277,8 @@ export class S3Store implements Store {
         attempts: this.readAttempts,
         baseDelayMs: 200,
         maxDelayMs: 5_000,
-        retryable: transient,
+        retryable: (err) =>
+          !(typeof err === 'object' && err !== null && settledBySdk.has(err)) && transient(err),
         signal,
       });
     } catch (err) {
