@@ -17,3 +17,14 @@ export {
   s3TestsSkipped,
   testS3ClientConfig,
 } from './config.js';
+export {
+  type Fault,
+  type FaultPlan,
+  type FaultProxy,
+  type FaultProxyOptions,
+  type FaultRule,
+  type ProxiedRequest,
+  s3ErrorXml,
+  seededRandom,
+  startFaultProxy,
+} from './fault-proxy.js';

@@ -47,6 +47,25 @@ async function readManifest(ctx: CacheContext, key: string): Promise<Manifest | 
 }
 
 /**
+ * A manifest belongs where its own (repository, scope, version, key) puts it. One found anywhere
+ * else (copied or planted in another entry's directory) is ignored rather than restored.
+ */
+function belongsAt(ctx: CacheContext, manifest: Manifest, entryDir: string): boolean {
+  try {
+    const { layout } = resolved(ctx);
+    const own = layout.entryDir({
+      repository: manifest.repository,
+      scope: manifest.scope,
+      version: manifest.version,
+      key: manifest.key,
+    });
+    return own === entryDir;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Reads a manifest only if a listing shows it. A role whose ListBucket is scoped by prefix gets
  * 403, not 404, for a GET of a missing key; listing first keeps "not there" a clean miss.
  */
@@ -82,8 +101,9 @@ async function matchKey(
   if (exactListed) {
     const base = await readManifest(ctx, layout.manifestKey(exactDir));
     // A hash-truncated directory could in theory hold another key: the manifest is the authority.
-    if (base && base.key === key && base.version === q.version)
+    if (base && base.key === key && belongsAt(ctx, base, exactDir)) {
       return { scope, key, entryDir: exactDir, base, exact: true };
+    }
   }
   const newest = await newestOf(ctx, q, candidates, key);
   if (!newest) return undefined;
@@ -105,9 +125,14 @@ async function newestOf(
     if (best && head.lastModified.getTime() < Date.parse(best.manifest.createdAt) - CLOCK_SKEW_MS) break;
     const manifests = await Promise.all(batch.map((c) => readManifest(ctx, c.key)));
     for (const [j, manifest] of manifests.entries()) {
+      const objectKey = (batch[j] as ObjectInfo).key;
       if (!manifest?.key.startsWith(keyPrefix) || manifest.version !== q.version) continue;
+      if (!belongsAt(ctx, manifest, objectKey.slice(0, -MANIFEST_NAME.length))) {
+        resolved(ctx).log.warn(`Ignoring ${objectKey}: its manifest names another entry (${manifest.key}).`);
+        continue;
+      }
       if (!best || manifest.createdAt > best.manifest.createdAt) {
-        best = { manifest, objectKey: (batch[j] as ObjectInfo).key };
+        best = { manifest, objectKey };
       }
     }
   }
@@ -169,7 +194,10 @@ export async function currentGeneration(
   };
   for (const update of updates) {
     const manifest = await readManifest(ctx, update.key);
-    if (!manifest || manifest.key !== match.key || manifest.version !== match.base.version) continue;
+    if (manifest?.kind !== 'update' || !belongsAt(ctx, manifest, match.entryDir)) continue;
+    // An update older than the entry root is left over from an earlier life of this key (deleted
+    // and saved again): it must not shadow the new root.
+    if (manifest.createdAt < match.base.createdAt) continue;
     const generation = complete(manifest, update.key);
     if (generation) return generation;
   }

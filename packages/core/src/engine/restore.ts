@@ -15,7 +15,7 @@ export interface RestoreOptions extends MatchQuery {
   home?: string;
   /** Find the entry and check it is complete, but download nothing. */
   lookupOnly?: boolean;
-  /** Overall deadline for the download (actions/cache: SEGMENT_DOWNLOAD_TIMEOUT_MINS). */
+  /** Overall deadline, lookup and download (actions/cache: SEGMENT_DOWNLOAD_TIMEOUT_MINS). */
   timeoutMs?: number;
   /** Ranged GETs in flight. */
   concurrency?: number;
@@ -34,7 +34,24 @@ export interface RestoreResult {
   /** Of which from delta packs. */
   deltaBytes: number;
   rawBytes: number;
+  /** Time to find the entry and its newest complete generation. */
+  lookupSeconds: number;
+  /** Total, lookup included. */
   seconds: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 10 * 60 * 1000;
+
+async function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TimeoutError(`${what} exceeded ${Math.round(ms / 1000)} s`)), ms);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export async function restoreCache(ctx: CacheContext, opts: RestoreOptions): Promise<RestoreResult> {
@@ -48,11 +65,24 @@ export async function restoreCache(ctx: CacheContext, opts: RestoreOptions): Pro
     downloadedBytes: 0,
     deltaBytes: 0,
     rawBytes: 0,
+    lookupSeconds: 0,
     seconds: 0,
   };
-  const match = await findEntry(ctx, opts);
-  if (!match) return { ...miss, seconds: (performance.now() - started) / 1000 };
-  const generation = await currentGeneration(ctx, match);
+  // The lookup is a handful of small requests, but a stalled server could hold each one for the
+  // client's idle timeout times its attempts: the overall deadline covers it as well.
+  // The message names the whole deadline (what the user configured), not what the lookup left.
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const lookup = await withDeadline(
+    (async () => {
+      const match = await findEntry(ctx, opts);
+      return match ? { match, generation: await currentGeneration(ctx, match) } : undefined;
+    })(),
+    timeoutMs,
+    'cache lookup',
+  );
+  const lookupSeconds = (performance.now() - started) / 1000;
+  if (!lookup) return { ...miss, lookupSeconds, seconds: lookupSeconds };
+  const { match, generation } = lookup;
   if (!generation) {
     throw new ObjectMissingError(`${match.entryDir} (every generation has lost a pack)`);
   }
@@ -64,23 +94,30 @@ export async function restoreCache(ctx: CacheContext, opts: RestoreOptions): Pro
     downloadedBytes: storedBytes(generation.manifest),
     deltaBytes: storedBytes(generation.manifest, 'delta-archive'),
     rawBytes: generation.manifest.rawBytes,
-    seconds: 0,
+    lookupSeconds,
+    seconds: lookupSeconds,
   };
-  if (opts.lookupOnly) return { ...result, seconds: (performance.now() - started) / 1000 };
+  if (opts.lookupOnly) return result;
 
-  await download(ctx, generation, opts);
+  await download(ctx, generation, opts, Math.max(1, timeoutMs - lookupSeconds * 1000));
   await touch(ctx, match);
   return { ...result, seconds: (performance.now() - started) / 1000 };
 }
 
-async function download(ctx: CacheContext, generation: Generation, opts: RestoreOptions): Promise<void> {
+async function download(
+  ctx: CacheContext,
+  generation: Generation,
+  opts: RestoreOptions,
+  remainingMs: number,
+): Promise<void> {
   const c = resolved(ctx);
   const total = storedBytes(generation.manifest);
   const controller = new AbortController();
-  const timeoutMs = opts.timeoutMs ?? 10 * 60 * 1000;
+  // Armed with what the lookup left of the deadline; the message names the configured deadline.
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const timer = setTimeout(
     () => controller.abort(new TimeoutError(`download exceeded ${timeoutMs / 1000} s`)),
-    timeoutMs,
+    remainingMs,
   );
   try {
     const source = readChunks({

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { AlreadyExistsError } from '../errors.js';
-import type { ChunkerOptions } from '../format/chunker.js';
+import { ARCHIVE_CHUNKING, type ChunkerOptions, DEFAULT_CHUNKING } from '../format/chunker.js';
 import { FORMAT, type Manifest, type PackRef, serializeManifest } from '../format/manifest.js';
 import { validateKey } from '../layout/keys.js';
 import type { Scope } from '../layout/scope.js';
@@ -23,12 +23,16 @@ export interface SaveOptions {
   home?: string;
   /** When the key exists, upload only the chunks it lacks (default true). */
   useDeltas?: boolean;
+  /**
+   * Chunk sizes. Default: small, tar-aligned chunks when deltas are on (DEFAULT_CHUNKING), large
+   * ones otherwise (ARCHIVE_CHUNKING). A key's later saves must use what its base used.
+   */
+  chunking?: ChunkerOptions;
   /** Rebase once the newest delta holds more than this fraction of the base's bytes. */
   rebaseRatio?: number;
   /** Lifecycle age (days) at which base packs expire; saves rebase before a base gets close. */
   baseMaxAgeDays?: number;
   level?: number;
-  chunking?: ChunkerOptions;
   concurrency?: number;
   partSize?: number;
   queueSize?: number;
@@ -115,7 +119,8 @@ export async function saveCache(ctx: CacheContext, opts: SaveOptions): Promise<S
     codec: c.codec,
     packKey,
     tags: { type: packType },
-    ...pick(opts, ['level', 'chunking', 'concurrency', 'partSize', 'queueSize', 'signal']),
+    ...pick(opts, ['level', 'concurrency', 'partSize', 'queueSize', 'signal']),
+    chunking: opts.chunking ?? ((opts.useDeltas ?? true) ? DEFAULT_CHUNKING : ARCHIVE_CHUNKING),
     ...(plan.reuse ? { reuse: plan.reuse.map } : {}),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
   });
@@ -152,8 +157,10 @@ export async function saveCache(ctx: CacheContext, opts: SaveOptions): Promise<S
       contentType: 'application/json',
     });
   } catch (err) {
-    if (written.packBytes > 0) await c.store.deleteObjects([{ key: packKey }]).catch(() => undefined);
     if (err instanceof AlreadyExistsError) {
+      // Only a definite loss frees the pack: after an ambiguous failure the manifest may have
+      // landed, and deleting the pack would break that entry. An orphan is the janitor's job.
+      if (written.packBytes > 0) await c.store.deleteObjects([{ key: packKey }]).catch(() => undefined);
       c.log.debug(`Another job created cache entry ${opts.key} first; keeping theirs (first write wins).`);
       return result('exists');
     }

@@ -39,6 +39,24 @@ function checkFrame(frame: Buffer, expectedSize: number): void {
   }
 }
 
+/**
+ * Runs a decoder: a frame it cannot decode (corrupt entropy tables, a size past the output
+ * limit) is an integrity failure of the stored bytes like a hash mismatch, not an archive or
+ * I/O problem, and is reported as one.
+ */
+async function decode(run: () => Promise<Buffer>, expectedSize: number): Promise<Buffer> {
+  let out: Buffer;
+  try {
+    out = await run();
+  } catch (err) {
+    const why = (err as Error)?.message ?? String(err);
+    throw new IntegrityError(`zstd frame does not decode to the ${expectedSize} bytes promised: ${why}`, {
+      cause: err,
+    });
+  }
+  return checkSize(out, expectedSize);
+}
+
 function checkSize(out: Buffer, expectedSize: number): Buffer {
   if (out.length !== expectedSize) {
     throw new IntegrityError(`chunk decompressed to ${out.length} bytes, expected ${expectedSize}`);
@@ -60,7 +78,7 @@ export function nativeCodec(): ZstdCodec {
     compress: (data, level) => binding.compress(data, level),
     async decompress(frame, expectedSize) {
       checkFrame(frame, expectedSize);
-      return checkSize(await binding.decompress(frame), expectedSize);
+      return decode(() => binding.decompress(frame), expectedSize);
     },
   };
 }
@@ -90,7 +108,7 @@ export function zlibCodec(): ZstdCodec {
     async decompress(frame, expectedSize) {
       checkFrame(frame, expectedSize);
       // maxOutputLength bounds memory even if the frame lied about its size.
-      return checkSize(await decompress(frame, { maxOutputLength: Math.max(1, expectedSize) }), expectedSize);
+      return decode(() => decompress(frame, { maxOutputLength: Math.max(1, expectedSize) }), expectedSize);
     },
   };
 }

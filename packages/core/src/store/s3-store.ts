@@ -265,7 +265,9 @@ export class S3Store implements Store {
           throw err;
         });
       const body = out.Body as { transformToByteArray(): Promise<Uint8Array> } | undefined;
-      const bytes = Buffer.from(body ? await body.transformToByteArray() : new Uint8Array(0));
+      const array = body ? await body.transformToByteArray() : new Uint8Array(0);
+      // A view, not a copy: the SDK has already gathered the body into a fresh array.
+      const bytes = Buffer.from(array.buffer, array.byteOffset, array.byteLength);
       const expected = range ? range[1] - range[0] : out.ContentLength;
       if (expected !== undefined && bytes.length !== expected) {
         throw new IntegrityError(`GET ${key} returned ${bytes.length} bytes, expected ${expected}`);

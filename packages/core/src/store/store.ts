@@ -16,7 +16,10 @@ export interface MultipartUploadInfo {
 }
 
 export interface PutOptions {
-  /** First write wins: fail with AlreadyExistsError when the object exists. */
+  /**
+   * First write wins: fail with AlreadyExistsError when the object exists, unless it holds
+   * exactly `body` (this call's own write, landed by an attempt whose response was lost).
+   */
   ifNoneMatch?: boolean;
   tags?: Tags;
   contentType?: string;

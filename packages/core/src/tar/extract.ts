@@ -37,13 +37,17 @@ export async function extractTar(source: Readable, opts: ExtractOptions): Promis
   const policy = createPolicy(opts.workspace, opts.roots);
   const writer = new SafeWriter(policy, opts.onWarning ?? (() => {}));
   const extractor = tar.extract();
-  const pumping = pump(source, extractor);
+  // Why feeding the parser stopped, if it did: a member being written then only sees its stream
+  // destroyed ("Stream was destroyed"), which must not hide the real cause.
+  const fed: { failure?: Error } = {};
+  const pumping = pump(source, extractor, fed);
   try {
     for await (const entry of extractor) {
       const plan = planMember(entry.header, policy);
       try {
         await writer.write(plan, entry);
       } catch (err) {
+        if (fed.failure && !(err instanceof S3CacheError)) throw fed.failure;
         throw err instanceof S3CacheError
           ? err
           : new ArchiveExtractError(`cannot extract: ${(err as Error).message}`, plan.name, { cause: err });
@@ -71,7 +75,7 @@ export async function extractTar(source: Readable, opts: ExtractOptions): Promis
  * Feeds the source into the parser with backpressure. Never rejects: a failure destroys the
  * parser with the error, which surfaces from the entry loop above.
  */
-async function pump(source: Readable, extractor: tar.Extract): Promise<void> {
+async function pump(source: Readable, extractor: tar.Extract, fed: { failure?: Error }): Promise<void> {
   try {
     let tail: Buffer = Buffer.alloc(0);
     for await (const data of source) {
@@ -86,7 +90,8 @@ async function pump(source: Readable, extractor: tar.Extract): Promise<void> {
     }
     extractor.end(undefined);
   } catch (err) {
-    extractor.destroy(err instanceof Error ? err : new Error(String(err)));
+    fed.failure = err instanceof Error ? err : new Error(String(err));
+    extractor.destroy(fed.failure);
   }
 }
 

@@ -1,6 +1,27 @@
 import type { Stats } from 'node:fs';
-import { constants } from 'node:fs';
-import { chmod, link, lstat, lutimes, mkdir, open, rmdir, symlink, unlink, utimes } from 'node:fs/promises';
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  futimesSync,
+  lstatSync,
+  openSync,
+  unlinkSync,
+  writevSync,
+} from 'node:fs';
+import {
+  chmod,
+  type FileHandle,
+  link,
+  lstat,
+  lutimes,
+  mkdir,
+  open,
+  rmdir,
+  symlink,
+  unlink,
+  utimes,
+} from 'node:fs/promises';
 import path from 'node:path';
 import { toArchiveName } from '../paths/names.js';
 import { ArchiveExtractError, UnsafeArchiveError } from './errors.js';
@@ -77,31 +98,57 @@ export class SafeWriter {
   }
 
   private async writeFile(plan: MemberPlan, body: AsyncIterable<unknown>): Promise<void> {
+    // Pieces arrive chunk by chunk (~32 KiB) and are written a MiB at a time. A file that fits
+    // in the first MiB, as most files of a cache do, is written with synchronous calls: six
+    // thread-pool round trips per file, one after the other, held restores of many small files
+    // to a few thousand files per second (tar -x does over ten times that).
     await this.prepare(plan);
-    const handle = await open(plan.target, CREATE_FLAGS, 0o600);
-    let complete = false;
-    try {
-      for await (const data of body) {
-        // tar-stream yields Buffers; anything else would be a bug worth failing loudly on.
-        if (!(data instanceof Uint8Array)) throw new TypeError('archive entry produced a non-binary chunk');
-        const chunk = data;
-        let offset = 0;
-        while (offset < chunk.byteLength) {
-          const { bytesWritten } = await handle.write(chunk, offset, chunk.byteLength - offset);
-          offset += bytesWritten;
+    const pieces = body[Symbol.asyncIterator]();
+    const first = await gather(pieces);
+    if (first.done) {
+      this.writeWholeFile(plan, first.batch);
+      this.stats.bytes += first.bytes;
+    } else {
+      const handle = await open(plan.target, CREATE_FLAGS, 0o600);
+      let complete = false;
+      try {
+        for (let batch = first; ; batch = await gather(pieces)) {
+          await writeAll(handle, batch.batch);
+          this.stats.bytes += batch.bytes;
+          if (batch.done) break;
         }
-        this.stats.bytes += chunk.byteLength;
+        await handle.chmod(plan.mode);
+        await handle.utimes(plan.mtime, plan.mtime);
+        complete = true;
+      } finally {
+        await handle.close();
+        // A half-written file must not look like restored content.
+        if (!complete) await unlink(plan.target).catch(() => {});
       }
-      await handle.chmod(plan.mode);
-      await handle.utimes(plan.mtime, plan.mtime);
-      complete = true;
-    } finally {
-      await handle.close();
-      // A half-written file must not look like restored content.
-      if (!complete) await unlink(plan.target).catch(() => {});
     }
     this.files.add(plan.target);
     this.stats.files++;
+  }
+
+  /** writeFile for content already in memory: the same calls, made synchronously. */
+  private writeWholeFile(plan: MemberPlan, pieces: Uint8Array[]): void {
+    const fd = openSync(plan.target, CREATE_FLAGS, 0o600);
+    let complete = false;
+    try {
+      let rest = pieces.filter((p) => p.byteLength > 0);
+      while (rest.length > 0) rest = advance(rest, writevSync(fd, rest));
+      fchmodSync(fd, plan.mode);
+      futimesSync(fd, plan.mtime, plan.mtime);
+      complete = true;
+    } finally {
+      closeSync(fd);
+      // A half-written file must not look like restored content.
+      if (!complete) {
+        try {
+          unlinkSync(plan.target);
+        } catch {}
+      }
+    }
   }
 
   private async writeDirectory(plan: MemberPlan): Promise<void> {
@@ -191,7 +238,9 @@ export class SafeWriter {
    * Returns true when a directory was kept.
    */
   private async clearTarget(plan: MemberPlan): Promise<boolean> {
-    const stats: Stats | undefined = await lstatOrUndefined(plan.target);
+    // Synchronous: nearly always the answer is "nothing there", and an awaited lstat per member
+    // (plus the ENOENT error it builds) cost more than the rest of a small file's restore.
+    const stats: Stats | undefined = lstatSync(plan.target, { throwIfNoEntry: false });
     if (!stats) return false;
     if (stats.isDirectory()) {
       if (plan.kind === 'directory') return true;
@@ -215,6 +264,42 @@ export class SafeWriter {
     this.files.delete(target);
     this.deferred.delete(target);
   }
+}
+
+/** Bytes of file content gathered before a write call. */
+const WRITE_BATCH_BYTES = 1024 * 1024;
+
+/** Writes every byte of `pieces` at the file position, however many calls the kernel needs. */
+async function writeAll(handle: FileHandle, pieces: Uint8Array[]): Promise<void> {
+  let rest = pieces.filter((p) => p.byteLength > 0);
+  while (rest.length > 0) rest = advance(rest, (await handle.writev(rest)).bytesWritten);
+}
+
+/** The pieces left once `written` bytes of them went out. */
+function advance(pieces: Uint8Array[], written: number): Uint8Array[] {
+  const rest = [...pieces];
+  while (rest.length > 0 && written >= (rest[0] as Uint8Array).byteLength) {
+    written -= (rest.shift() as Uint8Array).byteLength;
+  }
+  if (written > 0) rest[0] = (rest[0] as Uint8Array).subarray(written);
+  return rest;
+}
+
+/** The next pieces of an entry's body, up to WRITE_BATCH_BYTES, and whether the body ended. */
+async function gather(
+  pieces: AsyncIterator<unknown>,
+): Promise<{ batch: Uint8Array[]; bytes: number; done: boolean }> {
+  const batch: Uint8Array[] = [];
+  let bytes = 0;
+  while (bytes < WRITE_BATCH_BYTES) {
+    const next = await pieces.next();
+    if (next.done) return { batch, bytes, done: true };
+    // tar-stream yields Buffers; anything else would be a bug worth failing loudly on.
+    if (!(next.value instanceof Uint8Array)) throw new TypeError('archive entry produced a non-binary chunk');
+    batch.push(next.value);
+    bytes += next.value.byteLength;
+  }
+  return { batch, bytes, done: false };
 }
 
 async function lstatOrUndefined(target: string): Promise<Stats | undefined> {
