@@ -1,18 +1,10 @@
 import { createCipheriv, randomInt } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import { join } from 'node:path';
+import { seededRandom } from '@s3cache/testkit';
 
-/** Deterministic pseudo-random generator (mulberry32) so every run builds the same trees. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic pseudo-random numbers, so every run builds the same trees. */
+export const prng = seededRandom;
 
 /** Incompressible bytes, as a compiler cache's (already compressed) objects are. */
 export function noise(size: number, seed: number): Buffer {

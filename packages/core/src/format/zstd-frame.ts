@@ -21,6 +21,40 @@ export interface FrameInfo {
  * frames smuggled after the first.
  */
 export function inspectFrame(data: Uint8Array): FrameInfo {
+  return walkFrame(data, undefined);
+}
+
+/** Block type 0: the block's bytes are its content, stored as they are. */
+const RAW_BLOCK = 0;
+
+/**
+ * The content of a frame made only of raw (stored) blocks, which is what zstd writes for
+ * incompressible input: a view of the frame's own bytes (a copy when it has several blocks), no
+ * decoder involved. Undefined for any other frame (compressed or RLE blocks, a checksum, bytes
+ * after the frame, a content size other than `expectedSize`): those go to the codec and its
+ * checks. Throws IntegrityError for a malformed frame, as inspectFrame does.
+ */
+export function storedFrameContent(frame: Buffer, expectedSize: number): Buffer | undefined {
+  const blocks: [number, number][] = [];
+  let stored = true;
+  const info = walkFrame(frame, (type, start, size) => {
+    if (type === RAW_BLOCK) blocks.push([start, size]);
+    else stored = false;
+  });
+  if (!stored || info.hasChecksum || info.frameLength !== frame.length) return undefined;
+  if (info.contentSize !== undefined && info.contentSize !== expectedSize) return undefined;
+  if (info.maxContentSize !== expectedSize) return undefined;
+  if (blocks.length === 1) {
+    const [start, size] = blocks[0] as [number, number];
+    return frame.subarray(start, start + size);
+  }
+  return Buffer.concat(blocks.map(([start, size]) => frame.subarray(start, start + size)));
+}
+
+function walkFrame(
+  data: Uint8Array,
+  onBlock: ((type: number, start: number, size: number) => void) | undefined,
+): FrameInfo & { hasChecksum: boolean } {
   const fail = (why: string): never => {
     throw new IntegrityError(`invalid zstd frame: ${why}`);
   };
@@ -60,6 +94,7 @@ export function inspectFrame(data: Uint8Array): FrameInfo {
     const size = header >>> 3;
     if (type === 3) fail('reserved block type');
     if (size > MAX_BLOCK_BYTES) fail('block larger than 128 KiB');
+    onBlock?.(type, pos, size);
     maxContentSize += type === 2 ? MAX_BLOCK_BYTES : size;
     pos += type === 1 ? 1 : size;
     if (pos > data.length) fail('truncated block');
@@ -67,5 +102,5 @@ export function inspectFrame(data: Uint8Array): FrameInfo {
   }
   if (hasChecksum) pos += 4;
   if (pos > data.length) fail('truncated checksum');
-  return { contentSize, maxContentSize, frameLength: pos };
+  return { contentSize, maxContentSize, frameLength: pos, hasChecksum: hasChecksum === 1 };
 }

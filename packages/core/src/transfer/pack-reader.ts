@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { IntegrityError } from '../errors.js';
 import type { ZstdCodec } from '../format/codec.js';
 import type { Chunk } from '../format/manifest.js';
+import { storedFrameContent } from '../format/zstd-frame.js';
 import type { Store } from '../store/store.js';
 
 /** A contiguous byte range of one pack covering consecutive chunks: one ranged GET. */
@@ -60,7 +61,11 @@ async function fetchRange(range: RangePlan, opts: ReadChunksOptions): Promise<Bu
   return Promise.all(
     range.chunks.map(async (chunk) => {
       const at = chunk.offset - range.start;
-      const raw = await opts.codec.decompress(bytes.subarray(at, at + chunk.length), chunk.rawLength);
+      const frame = bytes.subarray(at, at + chunk.length);
+      // Incompressible chunks are stored as raw blocks: their bytes are read in place, with no
+      // decoder call (a fixed cost per chunk that dominated restoring incompressible data).
+      const raw =
+        storedFrameContent(frame, chunk.rawLength) ?? (await opts.codec.decompress(frame, chunk.rawLength));
       const hash = createHash('sha256').update(raw).digest('hex');
       if (hash !== chunk.hash) {
         throw new IntegrityError(

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import { PassThrough, type Readable } from 'node:stream';
 import { Chunker, type ChunkerOptions, DEFAULT_CHUNKING } from '../format/chunker.js';
 import type { ZstdCodec } from '../format/codec.js';
 import type { Store, Tags } from '../store/store.js';
+import { writeChunk } from '../tar/streams.js';
 
 /** Where an existing chunk can be found, for chunks a save may reuse instead of uploading. */
 export interface ReusableChunk {
@@ -100,8 +100,13 @@ export async function writePack(source: Readable, opts: WritePackOptions): Promi
       length: frame.length,
     });
     packBytes += frame.length;
-    if (!pack.write(frame)) await Promise.race([once(pack, 'drain'), once(pack, 'close')]);
-    if (pack.destroyed) await uploading;
+    try {
+      await writeChunk(pack, frame);
+    } catch (err) {
+      // The uploader destroyed the stream: its own error says why.
+      await uploading;
+      throw err;
+    }
     opts.onProgress?.(rawBytes, packBytes);
   };
 

@@ -1,0 +1,44 @@
+/**
+ * One save or restore in a process of its own, so that its peak RSS can be read: prints
+ * `RESULT {json}` with the wall time, CPU time and process.resourceUsage().maxRSS. Run by rss.ts.
+ */
+import { createS3Client } from '@s3cache/core';
+import { S3CacheRunner } from './runners.js';
+
+export interface ChildJob {
+  op: 'save' | 'restore';
+  endpoint: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  region: string;
+  bucket: string;
+  key: string;
+  workspace: string;
+  paths: string[];
+  /** Workspace to restore into. */
+  target: string;
+}
+
+export interface ChildResult {
+  seconds: number;
+  cpuSeconds: number;
+  maxRssBytes: number;
+}
+
+const job = JSON.parse(process.argv[2] ?? '{}') as ChildJob;
+const client = createS3Client({
+  endpoint: job.endpoint,
+  region: job.region,
+  credentials: { accessKeyId: job.accessKeyId, secretAccessKey: job.secretAccessKey },
+});
+const runner = new S3CacheRunner({ name: job.bucket, client });
+const ds = { name: job.key, label: job.key, workspace: job.workspace, paths: job.paths, files: 0, bytes: 0 };
+const timing =
+  job.op === 'save' ? await runner.save(ds, job.key) : await runner.restore(ds, job.key, job.target);
+client.destroy();
+const result: ChildResult = {
+  seconds: timing.seconds,
+  cpuSeconds: timing.cpuSeconds,
+  maxRssBytes: process.resourceUsage().maxRSS * 1024,
+};
+process.stdout.write(`\nRESULT ${JSON.stringify(result)}\n`);

@@ -1,0 +1,46 @@
+import os from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { REPO_ROOT } from './lab.js';
+import { defaultConfig, SECTIONS, type Section, type SuiteConfig } from './suite.js';
+
+/** The suite's configuration from `pnpm bench` arguments (see main.ts). */
+export function parseConfig(argv: string[]): SuiteConfig & { outDir: string } {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      reps: { type: 'string' },
+      only: { type: 'string' },
+      datasets: { type: 'string' },
+      work: { type: 'string' },
+      keep: { type: 'boolean', default: false },
+      'no-install': { type: 'boolean', default: false },
+      'no-verify': { type: 'boolean', default: false },
+      out: { type: 'string' },
+    },
+    strict: true,
+  });
+  const base = defaultConfig(values.quick ?? false);
+  const list = (v: string | undefined) =>
+    v
+      ?.split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
+  const only = list(values.only);
+  for (const s of only ?? []) if (!SECTIONS.includes(s as Section)) throw new Error(`unknown section ${s}`);
+  const names = list(values.datasets);
+  const reps = values.reps === undefined ? base.reps : Number(values.reps);
+  if (!Number.isInteger(reps) || reps < 1) throw new Error(`--reps must be a positive integer`);
+  return {
+    ...base,
+    reps,
+    sections: only ? new Set(only as Section[]) : base.sections,
+    datasets: names ? base.datasets.filter((d) => names.includes(d.name)) : base.datasets,
+    install: !values['no-install'],
+    verify: !values['no-verify'],
+    keep: values.keep ?? false,
+    work: values.work ?? join(os.tmpdir(), 's3cache-bench'),
+    outDir: values.out ?? join(REPO_ROOT, 'bench-results'),
+  };
+}
