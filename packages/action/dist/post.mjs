@@ -1,3 +1,3 @@
 import { createRequire as __s3cacheCreateRequire } from 'node:module';
 const require = __s3cacheCreateRequire(import.meta.url);
-import{saveImpl}from"./chunks/chunk-VGKUEK3M.mjs";import{RunnerStateProvider}from"./chunks/chunk-J4W227JR.mjs";await saveImpl(new RunnerStateProvider);
+import{saveImpl}from"./chunks/chunk-JGRMUTMR.mjs";import{RunnerStateProvider}from"./chunks/chunk-Z2V535AW.mjs";await saveImpl(new RunnerStateProvider);

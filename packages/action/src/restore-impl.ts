@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import * as core from '@actions/core';
 import {
-  cacheVersion,
   type EntryMatch,
+  entryVersion,
   type RestoreResult,
   readScopes,
   type Scope,
@@ -78,11 +78,7 @@ async function restoreWithReport(
   settings: S3Settings,
   timeoutMs: number,
 ): Promise<string | undefined> {
-  const version = cacheVersion(inputs.paths, {
-    compression: 'zstd',
-    platform: process.platform,
-    enableCrossOsArchive: inputs.enableCrossOsArchive,
-  });
+  const version = entryVersion(inputs.paths, { enableCrossOsArchive: inputs.enableCrossOsArchive });
   const scopes = readScopes({ ref: run.ref, baseRef: run.baseRef, defaultBranch: run.defaultBranch });
   const report: CacheReport = { step: 'restore', key: inputs.primaryKey, result: 'miss' };
   logPlan(run.repository, inputs, scopes, version);

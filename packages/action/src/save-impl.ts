@@ -1,5 +1,5 @@
 import * as core from '@actions/core';
-import { cacheVersion, type SaveResult, ValidationError } from '@s3cache/core';
+import { entryVersion, type SaveResult, ValidationError } from '@s3cache/core';
 import { Inputs, State } from './constants.js';
 import { isSupported, readRunContext, type SupportedRun, unsupportedReason } from './context.js';
 import { explainError } from './explain.js';
@@ -57,11 +57,7 @@ async function saveWithReport(
   key: string,
   settings: S3Settings,
 ): Promise<void> {
-  const version = cacheVersion(inputs.paths, {
-    compression: 'zstd',
-    platform: process.platform,
-    enableCrossOsArchive: inputs.enableCrossOsArchive,
-  });
+  const version = entryVersion(inputs.paths, { enableCrossOsArchive: inputs.enableCrossOsArchive });
   core.info(`Saving cache key: ${JSON.stringify(key)}`);
   core.info(
     `  repository ${run.repository}, scope ${run.ref}, version ${version.slice(0, 12)} (paths ${formatList(inputs.paths)})`,

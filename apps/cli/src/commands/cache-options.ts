@@ -1,4 +1,4 @@
-import { cacheVersion, parseMultiline } from '@s3cache/core';
+import { entryVersion as coreEntryVersion, parseMultiline } from '@s3cache/core';
 import { type Command, Option } from 'commander';
 import { UsageError } from '../exit-codes.js';
 import type { RunContextFlags } from '../options/run-context.js';
@@ -53,5 +53,5 @@ export function pathLines(flags: Pick<CacheFlags, 'path'>): string[] {
  * `zstd`, as the manifest records it.
  */
 export function entryVersion(paths: readonly string[], platform: NodeJS.Platform, crossOs: boolean): string {
-  return cacheVersion(paths, { compression: 'zstd', platform, enableCrossOsArchive: crossOs });
+  return coreEntryVersion(paths, { platform, enableCrossOsArchive: crossOs });
 }

@@ -119,6 +119,7 @@ function missResult(): RestoreResult {
     downloadedBytes: 0,
     deltaBytes: 0,
     rawBytes: 0,
+    lookupSeconds: 0,
     seconds: 0,
   };
 }

@@ -35,6 +35,9 @@ export async function save(
     workspace,
     chunking: SMALL_CHUNKS,
     concurrency: 2,
+    // Trees here are a few KiB: a one-file change can outweigh half the base, which would turn
+    // the deltas these tests build into rebases.
+    rebaseRatio: 10,
   });
 }
 
