@@ -70,6 +70,33 @@ async function tarball(): Promise<Buffer> {
   return done;
 }
 
+/** Small files around one 24 MiB incompressible file: large-file chunk sizes apply inside it. */
+async function tarballWithLargeFile(): Promise<Buffer> {
+  const pack = tar.pack();
+  const done = (async () => {
+    const parts: Buffer[] = [];
+    for await (const part of pack) parts.push(part as Buffer);
+    return Buffer.concat(parts);
+  })();
+  const mtime = new Date(1_700_000_000_000);
+  const files: [string, Buffer][] = [
+    ['a/small-1', text(5000, 31)],
+    ['a/mid', noise(40_000, 32)],
+    ['a/large.bin', noise(24 * 1024 * 1024 + 333, 33)],
+    ['a/small-2', text(3000, 34)],
+    ['a/mid-2', noise(20_000, 35)],
+  ];
+  for (const [name, body] of files) {
+    await new Promise<void>((resolve, reject) =>
+      pack.entry({ name, size: body.length, mtime, mode: 0o644 }, body, (err) =>
+        err ? reject(err) : resolve(),
+      ),
+    );
+  }
+  pack.finalize();
+  return done;
+}
+
 function lengths(data: Buffer, piece: number, opts: ChunkerOptions): number[] {
   const chunker = new Chunker(opts);
   const out: number[] = [];
@@ -110,6 +137,12 @@ describe('Chunker boundaries are pinned', () => {
     ['noise, archive chunking', () => noise(40 * 1024 * 1024, 5), ARCHIVE_CHUNKING, '36:ac52f1f68889b3be'],
     ['text, archive chunking', () => text(12 * 1024 * 1024, 6), ARCHIVE_CHUNKING, '11:0e85f758b1a21a57'],
     ['tar stream, archive chunking', tarball, ARCHIVE_CHUNKING, '3:d4764edd6ac28a93'],
+    [
+      'tar stream with a large file, default chunking',
+      tarballWithLargeFile,
+      DEFAULT_CHUNKING,
+      '26:7a8d17be69786a98',
+    ],
   ];
   for (const [name, make, opts, expected] of cases) {
     it(name, async () => {

@@ -12,7 +12,7 @@ function contentOf(name: string, size: number): Buffer {
 
 /** A tar built by tar-stream, with the offset of each entry's first header. */
 async function makeTar(
-  files: { name: string; size: number }[],
+  files: { name: string; size: number; body?: Buffer }[],
 ): Promise<{ tar: Buffer; starts: Map<string, number> }> {
   const p = tarPack();
   const parts: Buffer[] = [];
@@ -27,7 +27,7 @@ async function makeTar(
     await new Promise<void>((resolve, reject) =>
       p.entry(
         { name: file.name, size: file.size, mtime: new Date(0) },
-        contentOf(file.name, file.size),
+        file.body ?? contentOf(file.name, file.size),
         (err) => (err ? reject(err) : resolve()),
       ),
     );
@@ -38,8 +38,16 @@ async function makeTar(
   return { tar: Buffer.concat(parts), starts };
 }
 
-function chunk(tar: Buffer, pieces: number, fileAlignBytes: number): Buffer[] {
-  const chunker = new Chunker({ minSize: 4096, avgSize: 16384, maxSize: 65536, fileAlignBytes });
+const LARGE = { minFileBytes: 1024 * 1024, minSize: 65_536, avgSize: 262_144, maxSize: 1024 * 1024 };
+
+function chunk(tar: Buffer, pieces: number, fileAlignBytes: number, largeFiles?: typeof LARGE): Buffer[] {
+  const chunker = new Chunker({
+    minSize: 4096,
+    avgSize: 16384,
+    maxSize: 65536,
+    fileAlignBytes,
+    ...(largeFiles ? { largeFiles } : {}),
+  });
   const out: Buffer[] = [];
   const step = Math.ceil(tar.length / pieces);
   for (let i = 0; i < tar.length; i += step) out.push(...chunker.push(tar.subarray(i, i + step)));
@@ -85,6 +93,51 @@ describe('tar-aligned chunking', () => {
       if (fileAlignBytes > 0) expect(freshBytes).toBeLessThan(fileBytes + 2 * 1024 + 512);
       else expect(freshBytes).toBeGreaterThan(fileBytes);
     }
+  });
+
+  it('cuts large files into large chunks, and an edit inside one re-writes a few of them', async () => {
+    const big = contentOf('big', 6 * 1024 * 1024 + 123);
+    const withBig = (body: Buffer) => [
+      ...files.slice(0, 30),
+      { name: 'dir/big.bin', size: body.length, body },
+      ...files.slice(30),
+    ];
+    const before = await makeTar(withBig(big));
+    const edited = Buffer.from(big);
+    edited.fill(7, 3_000_000, 3_000_100);
+    const after = await makeTar(withBig(edited));
+    const start = before.starts.get('dir/big.bin') as number;
+    const end = start + 512 + big.length;
+    const whole = chunk(before.tar, 1, 8192, LARGE);
+    for (const pieces of [7, 1000]) {
+      expect(chunk(before.tar, pieces, 8192, LARGE).map((c) => c.length)).toEqual(whole.map((c) => c.length));
+    }
+    let at = 0;
+    const inBig: number[] = [];
+    const small: number[] = [];
+    for (const c of whole) {
+      if (at >= start && at < end) inBig.push(c.length);
+      else small.push(c.length);
+      at += c.length;
+    }
+    // Only the file's last chunk may be short (the next file starts a chunk of its own).
+    expect(inBig.slice(0, -1).every((n) => n >= LARGE.minSize)).toBe(true);
+    expect(inBig.length).toBeLessThan(big.length / LARGE.minSize);
+    expect(Math.max(...small)).toBeLessThanOrEqual(65_536);
+    // The rest of the archive is chunked exactly as without the large-file sizes.
+    const plain = chunk(before.tar, 1, 8192);
+    expect(small.length).toBe(
+      plain.filter((_, i) => {
+        const offset = plain.slice(0, i).reduce((n, c) => n + c.length, 0);
+        return offset < start || offset >= end;
+      }).length,
+    );
+
+    const known = new Set(whole.map((c) => c.toString('base64')));
+    const fresh = chunk(after.tar, 3, 8192, LARGE).filter((c) => !known.has(c.toString('base64')));
+    const freshBytes = fresh.reduce((n, c) => n + c.length, 0);
+    expect(freshBytes).toBeGreaterThan(0);
+    expect(freshBytes).toBeLessThanOrEqual(2 * LARGE.maxSize);
   });
 
   it('reports nothing for a stream that is not a tar', () => {

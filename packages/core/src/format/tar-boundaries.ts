@@ -42,9 +42,14 @@ export class TarBoundaries {
   private pendingStart: number | undefined;
   private done = false;
   private readonly cuts: number[] = [];
+  /** [entry start, end of its data) of files of at least largeFileBytes, in stream order. */
+  private readonly large: [number, number][] = [];
   private seen = 0;
 
-  constructor(private readonly minFileBytes: number) {}
+  constructor(
+    private readonly minFileBytes: number,
+    private readonly largeFileBytes = Number.POSITIVE_INFINITY,
+  ) {}
 
   /** Feeds the bytes that follow everything fed so far. */
   push(data: Uint8Array): void {
@@ -86,6 +91,17 @@ export class TarBoundaries {
     this.pendingStart = undefined;
     const isFile = type === '0' || type === '\0' || type === '7';
     if (isFile && size >= this.minFileBytes && entryStart > 0) this.cuts.push(entryStart);
+    if (isFile && size >= this.largeFileBytes) this.large.push([entryStart, start + BLOCK + size]);
+  }
+
+  /**
+   * Whether `offset` lies in a large file's entry (its headers or data). Offsets must not
+   * decrease from one call to the next: ranges behind them are dropped.
+   */
+  inLargeFile(offset: number): boolean {
+    while (this.large.length > 0 && (this.large[0] as [number, number])[1] <= offset) this.large.shift();
+    const range = this.large[0];
+    return range !== undefined && range[0] <= offset;
   }
 
   /**

@@ -388,6 +388,52 @@ describe('extractTar: behaviour', () => {
   });
 });
 
+describe('extractTar: chunking', () => {
+  const big = Buffer.alloc(3 * 1024 * 1024 + 100);
+  for (let i = 0; i < big.length; i++) big[i] = (i * 7) % 251;
+  const members: Member[] = [
+    { header: { name: 'cache/d/', type: 'directory', mode: 0o750 } },
+    { header: { name: 'cache/d/small', type: 'file', mode: 0o640 }, body: 'small body' },
+    { header: { name: 'cache/d/empty', type: 'file' }, body: '' },
+    { header: { name: 'cache/d/big.bin', type: 'file' }, body: big },
+    { header: { name: 'cache/d/after', type: 'file' }, body: 'x'.repeat(1000) },
+    { header: { name: 'cache/d/link', type: 'symlink', linkname: 'small' } },
+    { header: { name: 'cache/d/hard', type: 'link', linkname: 'cache/d/small' } },
+  ];
+
+  it('extracts the same whatever the size of the chunks the source delivers', async () => {
+    const bytes = await archive(members);
+    const results: Record<string, string>[] = [];
+    for (const chunkSize of [bytes.length, 100_000, 4096, 511]) {
+      await rm(path.join(workspace, 'cache'), { recursive: true, force: true });
+      const chunks: Buffer[] = [];
+      for (let at = 0; at < bytes.length; at += chunkSize) chunks.push(bytes.subarray(at, at + chunkSize));
+      const stats = await extractTar(Readable.from(chunks), { workspace, roots });
+      expect(stats).toEqual({
+        files: 4,
+        directories: 1,
+        symlinks: 1,
+        hardlinks: 1,
+        bytes: big.length + 1010,
+      });
+      results.push(await snapshot(path.join(workspace, 'cache')));
+    }
+    expect(results[0]?.['d/big.bin']).toBe(`file:${createHash('sha256').update(big).digest('hex')}`);
+    expect(results[0]?.d).toBe('dir:750');
+    for (const result of results) expect(result).toEqual(results[0]);
+  });
+
+  it('removes a large file cut short and says the archive is truncated', async () => {
+    const bytes = await archive(members);
+    const cut = bytes.subarray(0, 2 * 1024 * 1024);
+    const error = await extract(cut).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(ArchiveExtractError);
+    expect((error as Error).message).toMatch(/truncated archive/);
+    expect(await readFile(path.join(workspace, 'cache/d/small'), 'utf8')).toBe('small body');
+    await expect(lstat(path.join(workspace, 'cache/d/big.bin'))).rejects.toThrow(/ENOENT/);
+  });
+});
+
 describe('extractTar: property', () => {
   const SEGMENTS = ['a', 'b', 'evil', 'evil', '..', '.', '', 'outside', 'sentinel', 'cache'];
   // Mostly names under the root (where the interesting collisions with `evil` happen), some

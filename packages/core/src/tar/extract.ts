@@ -1,9 +1,8 @@
 import type { Readable } from 'node:stream';
-import * as tar from 'tar-stream';
 import { S3CacheError } from '../errors.js';
 import { ArchiveExtractError } from './errors.js';
-import { createPolicy, planMember } from './policy.js';
-import { writeChunk } from './streams.js';
+import { END, NEED_MORE, TarReader } from './parse.js';
+import { createPolicy, type MemberPlan, planMember } from './policy.js';
 import { type ExtractStats, SafeWriter } from './writer.js';
 
 export { ArchiveExtractError, UnsafeArchiveError } from './errors.js';
@@ -18,7 +17,11 @@ export interface ExtractOptions {
   onWarning?: (message: string) => void;
 }
 
-const END_OF_ARCHIVE = 1024;
+/**
+ * Files up to this size are gathered whole before they are written, with synchronous calls;
+ * larger ones are written batch by batch as they arrive, asynchronously.
+ */
+const WHOLE_FILE_BYTES = 1024 * 1024;
 
 /**
  * Extracts a tar stream into the workspace, admitting only members inside `roots`.
@@ -30,73 +33,69 @@ const END_OF_ARCHIVE = 1024;
  * downloading the rest) and members before the failing one stay on disk: callers treat any failure
  * as a cache miss.
  *
- * Memory stays bounded: file bodies are written as they arrive, and the source is read only as
- * fast as the disk accepts them.
+ * Memory stays bounded: the source is read only when the parser needs more data, so only as fast
+ * as the disk accepts it; a large file's content is written batch by batch as it arrives.
  */
 export async function extractTar(source: Readable, opts: ExtractOptions): Promise<ExtractStats> {
   const policy = createPolicy(opts.workspace, opts.roots);
   const writer = new SafeWriter(policy, opts.onWarning ?? (() => {}));
-  const extractor = tar.extract();
-  // Why feeding the parser stopped, if it did: a member being written then only sees its stream
-  // destroyed ("Stream was destroyed"), which must not hide the real cause.
-  const fed: { failure?: Error } = {};
-  const pumping = pump(source, extractor, fed);
+  const reader = new TarReader(source[Symbol.asyncIterator]());
   try {
-    for await (const entry of extractor) {
-      const plan = planMember(entry.header, policy);
+    for (;;) {
+      // Members already buffered are parsed and written without yielding: awaiting only when
+      // the parser runs out of data is what makes many small files fast.
+      let header = reader.next();
+      while (header === NEED_MORE) {
+        await reader.fill();
+        header = reader.next();
+      }
+      if (header === END) break;
+      const plan = planMember(header, policy);
       try {
-        await writer.write(plan, entry);
+        if (plan.kind !== 'file') writer.writeEntry(plan);
+        else if (reader.remaining > WHOLE_FILE_BYTES) await writeLargeFile(plan, reader, writer);
+        else {
+          const size = reader.remaining;
+          if (!reader.has(size)) {
+            // Parents first, as before the content is streamed in: a member whose content
+            // never arrives leaves the same traces (its directories, no file) either way.
+            writer.prepareParents(plan);
+            await reader.ensure(size);
+          }
+          writer.writeFile(plan, reader.take(size));
+        }
       } catch (err) {
-        if (fed.failure && !(err instanceof S3CacheError)) throw fed.failure;
+        // A source or stream failure while we waited for the content: that is the real cause.
+        if (reader.failure) throw reader.failure;
         throw err instanceof S3CacheError
           ? err
           : new ArchiveExtractError(`cannot extract: ${(err as Error).message}`, plan.name, { cause: err });
       }
-      // Bodies of body-less types (a hostile symlink with data) must still be skipped over.
-      for await (const _chunk of entry) {
-        /* discard */
-      }
     }
-    await pumping;
   } catch (err) {
     source.destroy();
-    extractor.destroy();
-    await pumping;
     if (err instanceof S3CacheError) throw err;
     throw new ArchiveExtractError(`corrupt or unreadable archive: ${(err as Error).message}`, undefined, {
       cause: err,
     });
   }
-  await writer.finish();
+  writer.finish();
   return writer.stats;
 }
 
-/**
- * Feeds the source into the parser with backpressure. Never rejects: a failure destroys the
- * parser with the error, which surfaces from the entry loop above.
- */
-async function pump(source: Readable, extractor: tar.Extract, fed: { failure?: Error }): Promise<void> {
-  try {
-    let tail: Buffer = Buffer.alloc(0);
-    for await (const data of source) {
-      const chunk = Buffer.isBuffer(data) ? data : Buffer.from(data as Uint8Array);
-      tail = lastBytes(tail, chunk, END_OF_ARCHIVE);
-      await writeChunk(extractor, chunk);
-    }
-    // tar-stream accepts a stream cut at an entry boundary; a real archive always ends with
-    // (at least) two zero blocks, so their absence means we did not get the whole archive.
-    if (tail.length < END_OF_ARCHIVE || tail.some((byte) => byte !== 0)) {
-      throw new Error('truncated archive: no end-of-archive marker');
-    }
-    extractor.end(undefined);
-  } catch (err) {
-    fed.failure = err instanceof Error ? err : new Error(String(err));
-    extractor.destroy(fed.failure);
-  }
-}
+/** Bytes of a large file's content gathered before a write call. */
+const WRITE_BATCH_BYTES = 1024 * 1024;
 
-function lastBytes(previous: Buffer, chunk: Buffer, count: number): Buffer {
-  if (chunk.length >= count) return chunk.subarray(chunk.length - count);
-  const joined = Buffer.concat([previous, chunk]);
-  return joined.subarray(Math.max(0, joined.length - count));
+function writeLargeFile(plan: MemberPlan, reader: TarReader, writer: SafeWriter): Promise<void> {
+  return writer.writeLargeFile(plan, async () => {
+    const batch: Buffer[] = [];
+    let bytes = 0;
+    while (bytes < WRITE_BATCH_BYTES && reader.remaining > 0) {
+      for (const piece of await reader.takeUpTo(WRITE_BATCH_BYTES - bytes)) {
+        batch.push(piece);
+        bytes += piece.length;
+      }
+    }
+    return batch;
+  });
 }

@@ -1,6 +1,9 @@
 import type { Header } from 'tar-stream';
 
-/** A header as tar-stream's `pack.entry` takes it; `pax` holds extra pax records to write. */
+/**
+ * A header in tar-stream's shape (what its `pack.entry` took; encode.ts now writes it, byte for
+ * byte as tar-stream did); `pax` holds extra pax records to write.
+ */
 export type TarHeader = Partial<Omit<Header, 'pax'>> &
   Pick<Header, 'name'> & { pax?: Record<string, string> };
 
@@ -24,12 +27,12 @@ export interface EntryMeta {
 }
 
 const USTAR_FIELD = 100;
-// tar-stream encodes the ustar mtime with `| 0`: anything outside int32 would wrap around.
+// The ustar mtime is encoded with `| 0` (as tar-stream did): anything outside int32 would wrap.
 const MAX_USTAR_SECONDS = 2 ** 31 - 1;
 const NS_PER_SECOND = 1_000_000_000n;
 
 /**
- * The tar-stream header for one entry. Deterministic: the same metadata always gives the same
+ * The header for one entry. Deterministic: the same metadata always gives the same
  * bytes (uid/gid 0 and empty user/group names, so archives do not depend on who saved them).
  * Names that are long or not plain ASCII go into pax `path`/`linkpath` records, which GNU tar,
  * bsdtar and every POSIX.1-2001 reader honour; we never rely on the ustar prefix split.
@@ -41,7 +44,7 @@ export function buildHeader(meta: EntryMeta, precision: MtimePrecision): TarHead
   const header: TarHeader = {
     name,
     type: meta.type,
-    // Note: tar-stream replaces a mode of exactly 0 by its default (0644/0755).
+    // Note: the encoder replaces a mode of exactly 0 by its default (0644/0755), as tar-stream did.
     mode: meta.mode & 0o7777,
     mtime: new Date(ustarSeconds * 1000),
     size: meta.type === 'file' ? meta.size : 0,
@@ -55,7 +58,7 @@ export function buildHeader(meta: EntryMeta, precision: MtimePrecision): TarHead
   const pax: Record<string, string> = {};
   if (precision === 'nanosecond' || BigInt(ustarSeconds) !== seconds) pax.mtime = paxTime(meta.mtimeNs);
   const needsPax = needsPaxString(name) || (meta.linkname !== undefined && needsPaxString(meta.linkname));
-  // Any `pax` object (even empty) makes tar-stream emit a pax header with path= and linkpath=.
+  // Any `pax` object (even empty) makes the encoder emit a pax header with path= and linkpath=.
   if (needsPax || Object.keys(pax).length > 0) header.pax = pax;
   return header;
 }

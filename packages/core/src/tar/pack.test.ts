@@ -226,6 +226,29 @@ describe('createTarStream', () => {
     });
   });
 
+  it('skips a file replaced by a FIFO after resolving, without blocking on it', async () => {
+    const file = await put('p/pipe', 'was a file');
+    await put('p/z-after', 'after');
+    const { items } = await resolveCachePaths(['p'], { workspace });
+    await rm(file);
+    execFileSync('mkfifo', [file]);
+    const warnings: string[] = [];
+    const all = await headers(await collect(createTarStream(items, { onWarning: (m) => warnings.push(m) })));
+    expect(all.map((h) => h.name)).toEqual(['p/', 'p/z-after']);
+    expect(warnings).toEqual(['skipping p/pipe: not a regular file, directory or symbolic link']);
+  });
+
+  it('hands many small files to the consumer in a few large chunks', async () => {
+    for (let i = 0; i < 300; i++) await put(`many/${String(i).padStart(3, '0')}`, 'y'.repeat(1000));
+    const { items } = await resolveCachePaths(['many'], { workspace });
+    const chunks: Buffer[] = [];
+    for await (const chunk of createTarStream(items)) chunks.push(chunk as Buffer);
+    expect(chunks.length).toBeLessThanOrEqual(2);
+    const all = await headers(Buffer.concat(chunks));
+    expect(all).toHaveLength(301);
+    expect(all[300]).toMatchObject({ name: 'many/299', size: 1000 });
+  });
+
   it('takes the entry type from the disk at pack time', async () => {
     await mkdir(path.join(workspace, 'was-a-file/child'), { recursive: true });
     const stale = {

@@ -21,7 +21,7 @@ export interface ExtractPolicy {
   readonly roots: readonly string[];
 }
 
-/** The subset of a tar-stream header the rules look at. */
+/** The subset of a member header (parse.ts, in tar-stream's shape) the rules look at. */
 export interface MemberHeader {
   name: string;
   type?: string | null | undefined;
@@ -137,7 +137,9 @@ function escapeReason(value: string, what: string): string {
 }
 
 function rootOf(target: string, policy: ExtractPolicy): string | undefined {
-  return policy.roots.find((root) => isWithin(root, target));
+  // Both are normalised absolute paths, so a prefix match settles the common case without
+  // path.relative; isWithin decides the rest (the root itself, a root of `/`, Windows casing).
+  return policy.roots.find((root) => target.startsWith(root + path.sep) || isWithin(root, target));
 }
 
 function memberMtime(header: MemberHeader): number {

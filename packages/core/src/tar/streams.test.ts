@@ -1,6 +1,6 @@
 import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { copyExactly, writeChunk } from './streams.js';
+import { readExactly, writeChunk } from './streams.js';
 
 function source(content: Buffer, cap = Number.POSITIVE_INFINITY) {
   return async (buffer: Buffer, position: number) => {
@@ -10,13 +10,16 @@ function source(content: Buffer, cap = Number.POSITIVE_INFINITY) {
   };
 }
 
-async function collect(read: Parameters<typeof copyExactly>[0], size: number, chunkSize = 4) {
+async function collect(read: Parameters<typeof readExactly>[0], size: number, chunkSize = 4) {
   const chunks: Buffer[] = [];
-  const copied = await copyExactly(read, size, async (c) => void chunks.push(Buffer.from(c)), chunkSize);
-  return { copied, bytes: Buffer.concat(chunks) };
+  const chunksOf = readExactly(read, size, chunkSize);
+  for (let next = await chunksOf.next(); ; next = await chunksOf.next()) {
+    if (next.done) return { copied: next.value, bytes: Buffer.concat(chunks) };
+    chunks.push(Buffer.from(next.value));
+  }
 }
 
-describe('copyExactly', () => {
+describe('readExactly', () => {
   it('copies exactly size bytes in chunks', async () => {
     expect(await collect(source(Buffer.from('hello world')), 11)).toEqual({
       copied: 11,

@@ -41,16 +41,16 @@ export function writeChunk(stream: WritableLike, chunk: Buffer): Promise<void> {
 export type ReadAt = (buffer: Buffer, position: number) => Promise<number>;
 
 /**
- * Copies exactly `size` bytes from `read` to `write`, chunk by chunk. A source that ends early
- * (the file shrank after its header was written) is padded with zeros and a longer one is cut:
- * either way the tar stream stays well-formed. Returns how many bytes really came from `read`.
+ * Yields exactly `size` bytes from `read`, chunk by chunk, and returns how many of them really
+ * came from `read`. A source that ends early (the file shrank after its header was written) is
+ * padded with zeros and a longer one is cut: either way the tar stream stays well-formed. The
+ * next chunk is read only when the consumer asks for it.
  */
-export async function copyExactly(
+export async function* readExactly(
   read: ReadAt,
   size: number,
-  write: (chunk: Buffer) => Promise<void>,
   chunkSize = 256 * 1024,
-): Promise<number> {
+): AsyncGenerator<Buffer, number, undefined> {
   let position = 0;
   while (position < size) {
     const want = Math.min(chunkSize, size - position);
@@ -59,12 +59,12 @@ export async function copyExactly(
     const got = await read(buffer, position);
     if (got <= 0) break;
     position += got;
-    await write(got === want ? buffer : buffer.subarray(0, got));
+    yield got === want ? buffer : buffer.subarray(0, got);
   }
   const copied = position;
   while (position < size) {
     const length = Math.min(chunkSize, size - position);
-    await write(Buffer.alloc(length));
+    yield Buffer.alloc(length);
     position += length;
   }
   return copied;

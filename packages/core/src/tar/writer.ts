@@ -1,27 +1,23 @@
 import type { Stats } from 'node:fs';
 import {
+  chmodSync,
   closeSync,
   constants,
   fchmodSync,
   futimesSync,
+  linkSync,
   lstatSync,
+  lutimesSync,
+  mkdirSync,
   openSync,
+  rmdirSync,
+  symlinkSync,
   unlinkSync,
+  utimesSync,
+  writeSync,
   writevSync,
 } from 'node:fs';
-import {
-  chmod,
-  type FileHandle,
-  link,
-  lstat,
-  lutimes,
-  mkdir,
-  open,
-  rmdir,
-  symlink,
-  unlink,
-  utimes,
-} from 'node:fs/promises';
+import { type FileHandle, open, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { toArchiveName } from '../paths/names.js';
 import { ArchiveExtractError, UnsafeArchiveError } from './errors.js';
@@ -36,8 +32,8 @@ export interface ExtractStats {
   bytes: number;
 }
 
-// O_EXCL after removing whatever was there: if anything (a symlink above all) reappears at the
-// target in between, open fails instead of following it. O_NOFOLLOW is belt and braces.
+// O_EXCL: if anything (a symlink above all) is at the target, open fails instead of following
+// it; only then is the target cleared and the open retried. O_NOFOLLOW is belt and braces.
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
 
 /**
@@ -49,12 +45,21 @@ const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL |
  * itself is removed rather than followed. Components above the root (the workspace, `~`) are the
  * user's own and are used as they are.
  *
+ * File system calls are synchronous except for writing large file bodies: each is a single
+ * system call on a local disk, and the thread-pool round trip of an asynchronous call cost more
+ * than the call itself, which held restores of many small files to a few thousand files per
+ * second (tar -x does over ten times that).
+ *
  * Not defended: another process racing us on the same tree between the check and the write
  * (Node has no openat); extraction is not a sandbox against local attackers.
  */
 export class SafeWriter {
   readonly stats: ExtractStats = { files: 0, directories: 0, symlinks: 0, hardlinks: 0, bytes: 0 };
-  /** Directories checked (or created) in this run: saves an lstat per component per member. */
+  /**
+   * Directories checked (or created) in this run, each together with every directory from its
+   * root down to it: saves an lstat per component per member. An entry leaves the set when its
+   * directory is removed, which takes removing (and forgetting) everything inside it first.
+   */
   private readonly realDirs = new Set<string>();
   /** Regular files written in this run: the only valid hardlink targets. */
   private readonly files = new Set<string>();
@@ -67,28 +72,80 @@ export class SafeWriter {
     private readonly warn: (message: string) => void,
   ) {}
 
-  async write(plan: MemberPlan, body: AsyncIterable<unknown>): Promise<void> {
+  /** A member without content: a directory, symlink or hardlink. */
+  writeEntry(plan: MemberPlan): void {
     switch (plan.kind) {
-      case 'file':
-        return this.writeFile(plan, body);
       case 'directory':
-        return this.writeDirectory(plan);
+        this.writeDirectory(plan);
+        break;
       case 'symlink':
-        return this.writeSymlink(plan);
+        this.writeSymlink(plan);
+        break;
       case 'hardlink':
-        return this.writeHardlink(plan);
+        this.writeHardlink(plan);
+        break;
+      case 'file':
+        throw new TypeError('a file member has content: use writeFile or writeLargeFile');
     }
   }
 
+  /** A regular file whose whole content is in memory (`pieces`, in order). */
+  writeFile(plan: MemberPlan, pieces: readonly Uint8Array[]): void {
+    this.prepareParents(plan);
+    const fd = this.create(plan, () => openSync(plan.target, CREATE_FLAGS, 0o600));
+    let complete = false;
+    let bytes = 0;
+    try {
+      if (pieces.length === 1) bytes = writeFully(fd, pieces[0] as Uint8Array);
+      else if (pieces.length > 1) bytes = writevFully(fd, pieces);
+      fchmodSync(fd, plan.mode);
+      futimesSync(fd, plan.mtime, plan.mtime);
+      complete = true;
+    } finally {
+      closeSync(fd);
+      // A half-written file must not look like restored content.
+      if (!complete) removeQuietly(plan.target);
+    }
+    this.stats.bytes += bytes;
+    this.files.add(plan.target);
+    this.stats.files++;
+  }
+
+  /**
+   * A regular file too large to hold in memory, written as `next` supplies its content (an empty
+   * batch ends it). Each batch is written before the next is asked for, so the source is read
+   * only as fast as the disk accepts the data.
+   */
+  async writeLargeFile(plan: MemberPlan, next: () => Promise<Uint8Array[]>): Promise<void> {
+    this.prepareParents(plan);
+    this.clearTarget(plan);
+    const handle = await open(plan.target, CREATE_FLAGS, 0o600);
+    let complete = false;
+    try {
+      for (let batch = await next(); batch.length > 0; batch = await next()) {
+        await writeAll(handle, batch);
+        for (const piece of batch) this.stats.bytes += piece.byteLength;
+      }
+      await handle.chmod(plan.mode);
+      await handle.utimes(plan.mtime, plan.mtime);
+      complete = true;
+    } finally {
+      await handle.close();
+      if (!complete) await unlink(plan.target).catch(() => {});
+    }
+    this.files.add(plan.target);
+    this.stats.files++;
+  }
+
   /** Applies directory modes and mtimes, deepest first (a child's update touches its parent). */
-  async finish(): Promise<void> {
+  finish(): void {
     const directories = [...this.deferred.entries()].sort(([a], [b]) => b.length - a.length);
     for (const [directory, meta] of directories) {
       try {
-        const stats = await lstat(directory);
+        const stats = lstatSync(directory);
         if (!stats.isDirectory()) continue;
-        await chmod(directory, meta.mode);
-        await utimes(directory, meta.mtime, meta.mtime);
+        chmodSync(directory, meta.mode);
+        utimesSync(directory, meta.mtime, meta.mtime);
       } catch (err) {
         // Not worth failing a restore over (e.g. a pre-existing directory owned by someone else).
         this.warn(`cannot restore mode/mtime of ${meta.name}: ${(err as Error).message}`);
@@ -97,78 +154,26 @@ export class SafeWriter {
     this.deferred.clear();
   }
 
-  private async writeFile(plan: MemberPlan, body: AsyncIterable<unknown>): Promise<void> {
-    // Pieces arrive chunk by chunk (~32 KiB) and are written a MiB at a time. A file that fits
-    // in the first MiB, as most files of a cache do, is written with synchronous calls: six
-    // thread-pool round trips per file, one after the other, held restores of many small files
-    // to a few thousand files per second (tar -x does over ten times that).
-    await this.prepare(plan);
-    const pieces = body[Symbol.asyncIterator]();
-    const first = await gather(pieces);
-    if (first.done) {
-      this.writeWholeFile(plan, first.batch);
-      this.stats.bytes += first.bytes;
-    } else {
-      const handle = await open(plan.target, CREATE_FLAGS, 0o600);
-      let complete = false;
-      try {
-        for (let batch = first; ; batch = await gather(pieces)) {
-          await writeAll(handle, batch.batch);
-          this.stats.bytes += batch.bytes;
-          if (batch.done) break;
-        }
-        await handle.chmod(plan.mode);
-        await handle.utimes(plan.mtime, plan.mtime);
-        complete = true;
-      } finally {
-        await handle.close();
-        // A half-written file must not look like restored content.
-        if (!complete) await unlink(plan.target).catch(() => {});
-      }
-    }
-    this.files.add(plan.target);
-    this.stats.files++;
-  }
-
-  /** writeFile for content already in memory: the same calls, made synchronously. */
-  private writeWholeFile(plan: MemberPlan, pieces: Uint8Array[]): void {
-    const fd = openSync(plan.target, CREATE_FLAGS, 0o600);
-    let complete = false;
-    try {
-      let rest = pieces.filter((p) => p.byteLength > 0);
-      while (rest.length > 0) rest = advance(rest, writevSync(fd, rest));
-      fchmodSync(fd, plan.mode);
-      futimesSync(fd, plan.mtime, plan.mtime);
-      complete = true;
-    } finally {
-      closeSync(fd);
-      // A half-written file must not look like restored content.
-      if (!complete) {
-        try {
-          unlinkSync(plan.target);
-        } catch {}
-      }
-    }
-  }
-
-  private async writeDirectory(plan: MemberPlan): Promise<void> {
-    await this.prepareParents(plan);
-    const existing = await this.clearTarget(plan);
-    if (!existing) await mkdir(plan.target);
+  private writeDirectory(plan: MemberPlan): void {
+    this.prepareParents(plan);
+    const existing = this.clearTarget(plan);
+    if (!existing) mkdirSync(plan.target);
     this.realDirs.add(plan.target);
     this.deferred.set(plan.target, { mode: plan.mode, mtime: plan.mtime, name: plan.name });
     this.stats.directories++;
   }
 
-  private async writeSymlink(plan: MemberPlan): Promise<void> {
-    await this.prepare(plan);
-    await symlink(plan.linkname ?? '', plan.target);
-    // Link times are cosmetic and lutimes is not available everywhere.
-    await lutimes(plan.target, plan.mtime, plan.mtime).catch(() => {});
+  private writeSymlink(plan: MemberPlan): void {
+    this.prepareParents(plan);
+    this.create(plan, () => symlinkSync(plan.linkname ?? '', plan.target));
+    try {
+      // Link times are cosmetic and lutimes is not available everywhere.
+      lutimesSync(plan.target, plan.mtime, plan.mtime);
+    } catch {}
     this.stats.symlinks++;
   }
 
-  private async writeHardlink(plan: MemberPlan): Promise<void> {
+  private writeHardlink(plan: MemberPlan): void {
     const source = plan.linkTarget ?? '';
     if (!this.files.has(source)) {
       throw new UnsafeArchiveError(
@@ -177,34 +182,46 @@ export class SafeWriter {
       );
     }
     if (source === plan.target) return; // a link to itself: nothing to do, and clearing would lose it
-    const stats = await lstatOrUndefined(source);
+    const stats = lstatSync(source, { throwIfNoEntry: false });
     if (!stats?.isFile()) {
       throw new UnsafeArchiveError(plan.name, 'hard link target is no longer a regular file');
     }
-    await this.prepare(plan);
-    await link(source, plan.target);
+    this.prepareParents(plan);
+    this.create(plan, () => linkSync(source, plan.target));
     this.files.add(plan.target);
     this.stats.hardlinks++;
   }
 
-  /** Parents checked or created, and the target path free. */
-  private async prepare(plan: MemberPlan): Promise<void> {
-    await this.prepareParents(plan);
-    await this.clearTarget(plan);
+  /**
+   * Runs `make`, which creates the target and fails with EEXIST when something is there: then
+   * clears the target (never following it) and tries once more. Nearly always nothing is there,
+   * and an lstat per member up front cost about as much as writing a small file.
+   */
+  private create<T>(plan: MemberPlan, make: () => T): T {
+    try {
+      return make();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    this.clearTarget(plan);
+    return make();
   }
 
   /**
    * Makes every directory from the root down to the target's parent exist as a real directory,
    * refusing to go through a symlink. Above the root, missing directories are created normally.
    */
-  private async prepareParents(plan: MemberPlan): Promise<void> {
+  prepareParents(plan: MemberPlan): void {
     const { root, target } = plan;
-    if (!this.preparedRoots.has(root)) {
-      await mkdir(path.dirname(root), { recursive: true });
-      this.preparedRoots.add(root);
+    if (target === root) {
+      this.prepareRoot(root);
+      return;
     }
-    if (target === root) return;
-    const relative = path.relative(root, path.dirname(target));
+    const parent = path.dirname(target);
+    // Checked together with everything above it (see realDirs): the common case.
+    if (this.realDirs.has(parent)) return;
+    this.prepareRoot(root);
+    const relative = path.relative(root, parent);
     const chain = [root];
     if (relative !== '') {
       let current = root;
@@ -215,7 +232,7 @@ export class SafeWriter {
     }
     for (const directory of chain) {
       if (this.realDirs.has(directory)) continue;
-      const stats = await lstatOrUndefined(directory);
+      const stats = lstatSync(directory, { throwIfNoEntry: false });
       if (stats?.isSymbolicLink()) {
         throw new UnsafeArchiveError(
           plan.name,
@@ -224,12 +241,18 @@ export class SafeWriter {
       }
       if (stats && !stats.isDirectory()) {
         // A file where the archive needs a directory: the archive wins, as on any overwrite.
-        await unlink(directory);
+        unlinkSync(directory);
         this.forget(directory);
       }
-      if (!stats?.isDirectory()) await mkdir(directory);
+      if (!stats?.isDirectory()) mkdirSync(directory);
       this.realDirs.add(directory);
     }
+  }
+
+  private prepareRoot(root: string): void {
+    if (this.preparedRoots.has(root)) return;
+    mkdirSync(path.dirname(root), { recursive: true });
+    this.preparedRoots.add(root);
   }
 
   /**
@@ -237,22 +260,20 @@ export class SafeWriter {
    * directory member; for anything else it is removed only when empty, like tar does.
    * Returns true when a directory was kept.
    */
-  private async clearTarget(plan: MemberPlan): Promise<boolean> {
-    // Synchronous: nearly always the answer is "nothing there", and an awaited lstat per member
-    // (plus the ENOENT error it builds) cost more than the rest of a small file's restore.
+  private clearTarget(plan: MemberPlan): boolean {
     const stats: Stats | undefined = lstatSync(plan.target, { throwIfNoEntry: false });
     if (!stats) return false;
     if (stats.isDirectory()) {
       if (plan.kind === 'directory') return true;
       try {
-        await rmdir(plan.target);
+        rmdirSync(plan.target);
       } catch (err) {
         throw new ArchiveExtractError(`cannot replace a non-empty directory with a ${plan.kind}`, plan.name, {
           cause: err,
         });
       }
     } else {
-      await unlink(plan.target);
+      unlinkSync(plan.target);
     }
     this.forget(plan.target);
     return false;
@@ -266,8 +287,28 @@ export class SafeWriter {
   }
 }
 
-/** Bytes of file content gathered before a write call. */
-const WRITE_BATCH_BYTES = 1024 * 1024;
+function removeQuietly(target: string): void {
+  try {
+    unlinkSync(target);
+  } catch {}
+}
+
+/** Writes every byte of `data`, however many calls the kernel needs; returns its length. */
+function writeFully(fd: number, data: Uint8Array): number {
+  for (let written = 0; written < data.byteLength; ) {
+    written += writeSync(fd, data, written, data.byteLength - written);
+  }
+  return data.byteLength;
+}
+
+/** writeFully for several pieces; returns their total length. */
+function writevFully(fd: number, pieces: readonly Uint8Array[]): number {
+  let rest = pieces.filter((p) => p.byteLength > 0);
+  let total = 0;
+  for (const piece of rest) total += piece.byteLength;
+  while (rest.length > 0) rest = advance(rest, writevSync(fd, rest));
+  return total;
+}
 
 /** Writes every byte of `pieces` at the file position, however many calls the kernel needs. */
 async function writeAll(handle: FileHandle, pieces: Uint8Array[]): Promise<void> {
@@ -283,30 +324,4 @@ function advance(pieces: Uint8Array[], written: number): Uint8Array[] {
   }
   if (written > 0) rest[0] = (rest[0] as Uint8Array).subarray(written);
   return rest;
-}
-
-/** The next pieces of an entry's body, up to WRITE_BATCH_BYTES, and whether the body ended. */
-async function gather(
-  pieces: AsyncIterator<unknown>,
-): Promise<{ batch: Uint8Array[]; bytes: number; done: boolean }> {
-  const batch: Uint8Array[] = [];
-  let bytes = 0;
-  while (bytes < WRITE_BATCH_BYTES) {
-    const next = await pieces.next();
-    if (next.done) return { batch, bytes, done: true };
-    // tar-stream yields Buffers; anything else would be a bug worth failing loudly on.
-    if (!(next.value instanceof Uint8Array)) throw new TypeError('archive entry produced a non-binary chunk');
-    batch.push(next.value);
-    bytes += next.value.byteLength;
-  }
-  return { batch, bytes, done: false };
-}
-
-async function lstatOrUndefined(target: string): Promise<Stats | undefined> {
-  try {
-    return await lstat(target);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
 }
