@@ -1,12 +1,14 @@
 /**
  * One save or restore in a process of its own, so that its peak RSS can be read: prints
- * `RESULT {json}` with the wall time, CPU time and process.resourceUsage().maxRSS. Run by rss.ts.
+ * `RESULT {json}` with the wall time, CPU time and peak RSS. Run by rss.ts.
  */
+import { readFileSync } from 'node:fs';
 import { createS3Client } from '@s3cache/core';
-import { S3CacheRunner } from './runners.js';
+import { benchCodec, type CodecName, S3CacheRunner } from './runners.js';
 
 export interface ChildJob {
   op: 'save' | 'restore';
+  codec: CodecName;
   endpoint: string;
   accessKeyId: string;
   secretAccessKey: string;
@@ -31,7 +33,7 @@ const client = createS3Client({
   region: job.region,
   credentials: { accessKeyId: job.accessKeyId, secretAccessKey: job.secretAccessKey },
 });
-const runner = new S3CacheRunner({ name: job.bucket, client });
+const runner = new S3CacheRunner({ name: job.bucket, client }, benchCodec(job.codec));
 const ds = { name: job.key, label: job.key, workspace: job.workspace, paths: job.paths, files: 0, bytes: 0 };
 const timing =
   job.op === 'save' ? await runner.save(ds, job.key) : await runner.restore(ds, job.key, job.target);
@@ -39,6 +41,19 @@ client.destroy();
 const result: ChildResult = {
   seconds: timing.seconds,
   cpuSeconds: timing.cpuSeconds,
-  maxRssBytes: process.resourceUsage().maxRSS * 1024,
+  maxRssBytes: peakRss(),
 };
 process.stdout.write(`\nRESULT ${JSON.stringify(result)}\n`);
+
+/**
+ * This process's peak RSS. On Linux VmHWM, not getrusage's maxrss: the kernel carries maxrss over
+ * from the parent across fork and exec, so a child of a big parent would report the parent's size.
+ */
+function peakRss(): number {
+  try {
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const kib = /^VmHWM:\s+(\d+) kB/m.exec(status)?.[1];
+    if (kib) return Number(kib) * 1024;
+  } catch {}
+  return process.resourceUsage().maxRSS * 1024;
+}

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import * as zlib from 'node:zlib';
 import { REPO_ROOT } from './lab.js';
 import { defaultConfig, SECTIONS, type Section, type SuiteConfig } from './suite.js';
 
@@ -18,6 +19,7 @@ export function parseConfig(argv: string[]): SuiteConfig & { outDir: string } {
       'no-install': { type: 'boolean', default: false },
       'no-verify': { type: 'boolean', default: false },
       out: { type: 'string' },
+      codec: { type: 'string' },
     },
     strict: true,
   });
@@ -30,6 +32,11 @@ export function parseConfig(argv: string[]): SuiteConfig & { outDir: string } {
   const only = list(values.only);
   for (const s of only ?? []) if (!SECTIONS.includes(s as Section)) throw new Error(`unknown section ${s}`);
   const names = list(values.datasets);
+  // By default what the bundled action runs with: node:zlib's zstd (Node >= 22.15), else the default.
+  const codec = values.codec ?? (typeof zlib.zstdCompress === 'function' ? 'node:zlib' : undefined);
+  if (codec !== undefined && codec !== 'native' && codec !== 'node:zlib') {
+    throw new Error(`--codec must be native or node:zlib, not ${codec}`);
+  }
   const reps = values.reps === undefined ? base.reps : Number(values.reps);
   if (!Number.isInteger(reps) || reps < 1) throw new Error(`--reps must be a positive integer`);
   return {
@@ -41,6 +48,7 @@ export function parseConfig(argv: string[]): SuiteConfig & { outDir: string } {
     verify: !values['no-verify'],
     keep: values.keep ?? false,
     work: values.work ?? join(os.tmpdir(), 's3cache-bench'),
+    ...(codec ? { codec } : {}),
     outDir: values.out ?? join(REPO_ROOT, 'bench-results'),
   };
 }

@@ -9,7 +9,13 @@
  * Options: --quick, --reps N, --only SECTIONS (transfer, rss, deltas, planner), --datasets NAMES
  * (big, small, compiler), --work DIR (default: $TMPDIR/s3cache-bench), --keep (keep the generated
  * datasets for the next run), --no-install (do not apt-get awscli/zstd), --no-verify, --out DIR
- * (default: bench-results/ at the repository root).
+ * (default: bench-results/ at the repository root), --codec native|node:zlib (default node:zlib, what
+ * the bundled action uses; native is @mongodb-js/zstd, what the CLI uses where it loads).
+ *
+ * `npm run bench` runs it on Node 24 (scripts/node24.sh), the runtime the action ships on.
+ *
+ * Needs ~20 GB of free disk under --work for the full sizes (restored trees are kept until the end:
+ * deleting big trees mid-run slows the file system down for the next measurement).
  *
  * S3: S3CACHE_TEST_ENDPOINT and its credentials when set (see README), otherwise a local Ceph RGW
  * lab is started for the run (scripts/s3-lab.sh) and stopped at the end.

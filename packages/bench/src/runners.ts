@@ -1,7 +1,18 @@
 import { createReadStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { type CacheContext, collect, Layout, restoreCache, S3Store, saveCache } from '@s3cache/core';
+import {
+  type CacheContext,
+  collect,
+  defaultCodec,
+  Layout,
+  nativeCodec,
+  restoreCache,
+  S3Store,
+  saveCache,
+  type ZstdCodec,
+  zlibCodec,
+} from '@s3cache/core';
 import type { Dataset } from './datasets.js';
 import type { BenchBucket, S3Endpoint } from './lab.js';
 import { q, sh, shTimed, timedCpu } from './util.js';
@@ -23,13 +34,28 @@ export interface SaveTiming extends Timing {
   chunks?: number;
 }
 
+export type CodecName = ZstdCodec['name'];
+
+/**
+ * The zstd codec s3cache runs with: `node:zlib` is what the bundled action uses on the runner's
+ * Node 24; `native` (@mongodb-js/zstd) is what the CLI and the packages use where it loads.
+ */
+export function benchCodec(name: CodecName | undefined): ZstdCodec {
+  if (name === 'native') return nativeCodec();
+  if (name === 'node:zlib') return zlibCodec();
+  return defaultCodec();
+}
+
 /** s3cache's engine in-process, configured as the action and the CLI configure it (defaults). */
 export class S3CacheRunner {
   readonly ctx: CacheContext;
   private readonly layout = new Layout();
 
-  constructor(readonly bucket: Pick<BenchBucket, 'name' | 'client'>) {
-    this.ctx = { store: new S3Store(bucket.client, { bucket: bucket.name }), layout: this.layout };
+  constructor(
+    readonly bucket: Pick<BenchBucket, 'name' | 'client'>,
+    codec: ZstdCodec,
+  ) {
+    this.ctx = { store: new S3Store(bucket.client, { bucket: bucket.name }), layout: this.layout, codec };
   }
 
   async save(ds: Dataset, key: string): Promise<SaveTiming> {

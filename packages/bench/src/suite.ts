@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import os from 'node:os';
 import { join, relative } from 'node:path';
-import { defaultCodec } from '@s3cache/core';
+import type { ZstdCodec } from '@s3cache/core';
 import { type Dataset, type DatasetSpec, prepareDataset } from './datasets.js';
 import { runDeltas, runPlanner } from './external.js';
 import { type BenchBucket, connectS3, createBenchBucket, type S3Endpoint } from './lab.js';
@@ -18,6 +18,8 @@ import {
 } from './report.js';
 import { runChild } from './rss.js';
 import {
+  benchCodec,
+  type CodecName,
   localCompress,
   localExtract,
   PipelineRunner,
@@ -49,6 +51,8 @@ export interface SuiteConfig {
   /** Check the first restore of each tool against the source tree (outside the timings). */
   verify: boolean;
   rawGet: { rangeBytes: number; concurrency: number };
+  /** zstd codec for s3cache (default: the bundled action's, node:zlib, where this Node has it). */
+  codec?: CodecName;
   /** An endpoint to use instead of the environment's or a lab of our own (tests). */
   s3?: S3Endpoint;
 }
@@ -129,6 +133,7 @@ interface Ctx {
   bucket: BenchBucket;
   tools: Tools;
   loads: LoadSampler;
+  codec: ZstdCodec;
   out: string;
   memstoreBytes: number;
 }
@@ -168,7 +173,7 @@ async function transferScenario(c: Ctx, ds: Dataset): Promise<TransferResult> {
   const source = c.config.verify ? await treeDigest(join(ds.workspace, 'data')) : '';
   for (let rep = 0; rep < c.config.reps; rep++) {
     await fresh(c);
-    const s3cache = new S3CacheRunner(c.bucket);
+    const s3cache = new S3CacheRunner(c.bucket, c.codec);
     const pipeline = withPipeline ? new PipelineRunner(c.s3, c.bucket.name) : undefined;
     const key = `${ds.name}-${rep}`;
     // Alternate which tool goes first, so neither always meets a warmer or busier machine.
@@ -269,6 +274,7 @@ async function rssScenario(c: Ctx): Promise<RssResult> {
       bytesPerFile: perFile,
     });
     const job = {
+      codec: c.codec.name,
       endpoint: c.s3.endpoint,
       accessKeyId: c.s3.accessKeyId,
       secretAccessKey: c.s3.secretAccessKey,
@@ -288,19 +294,12 @@ async function rssScenario(c: Ctx): Promise<RssResult> {
         `restore ${(restore.maxRssBytes / MiB).toFixed(0)} MiB in ${restore.seconds.toFixed(2)} s`,
     );
     sizes.push({ label: size.label, bytes: ds.bytes, save, restore });
-    await fs.rm(job.target, { recursive: true, force: true });
-    if (!c.config.keep)
-      await fs.rm(join(c.config.work, 'data', `rss-${size.bytes}`), { recursive: true, force: true });
   }
   return { sizes };
 }
 
-function machine(tools: Tools, s3: S3Endpoint, loads: LoadSampler): Machine {
+function machine(tools: Tools, s3: S3Endpoint, loads: LoadSampler, codec: string): Machine {
   const cpus = os.cpus();
-  let codec = 'unavailable';
-  try {
-    codec = defaultCodec().name;
-  } catch {}
   return {
     date: new Date().toISOString(),
     cpu: cpus[0]?.model.trim() ?? 'unknown',
@@ -322,6 +321,8 @@ function machine(tools: Tools, s3: S3Endpoint, loads: LoadSampler): Machine {
 export async function runSuite(config: SuiteConfig): Promise<BenchResults> {
   const loads = new LoadSampler();
   loads.sample();
+  const codec = benchCodec(config.codec);
+  log(`s3cache runs on Node ${process.version} with the ${codec.name} zstd codec`);
   const want = (s: Section) => config.sections.has(s);
   const needS3 = want('transfer') || want('rss');
   const tools = want('transfer')
@@ -350,15 +351,12 @@ export async function runSuite(config: SuiteConfig): Promise<BenchResults> {
   let c: Ctx | undefined;
   try {
     if (s3) {
-      c = { config, s3, bucket: await createBenchBucket(s3), tools, loads, out, memstoreBytes };
+      c = { config, s3, bucket: await createBenchBucket(s3), tools, loads, codec, out, memstoreBytes };
       if (want('transfer')) {
         for (const spec of config.datasets) {
           log(`preparing dataset ${spec.label}`);
           const ds = await prepareDataset(join(config.work, 'data'), spec);
           results.transfer.push(await transferScenario(c, ds));
-          await fs.rm(out, { recursive: true, force: true });
-          if (!config.keep)
-            await fs.rm(join(config.work, 'data', spec.name), { recursive: true, force: true });
         }
       }
       if (want('rss')) results.rss = await rssScenario(c);
@@ -372,6 +370,8 @@ export async function runSuite(config: SuiteConfig): Promise<BenchResults> {
       results.planner = await runPlanner(config.plannerObjects);
     }
   } finally {
+    // Deleted only now: removing big trees makes the file system slow for a while (ext4 with
+    // `discard` here), which would fall on whichever measurement comes next.
     await fs.rm(out, { recursive: true, force: true });
     if (!config.keep) await fs.rm(join(config.work, 'data'), { recursive: true, force: true });
     await c?.bucket
@@ -379,7 +379,12 @@ export async function runSuite(config: SuiteConfig): Promise<BenchResults> {
       .catch((err: unknown) => log(`could not remove bucket ${c?.bucket.name}: ${err}`));
     if (c && !config.s3) await c.s3.stop();
   }
-  results.machine = machine(tools, s3 ?? ({ source: 'environment', endpoint: 'none' } as S3Endpoint), loads);
+  results.machine = machine(
+    tools,
+    s3 ?? ({ source: 'environment', endpoint: 'none' } as S3Endpoint),
+    loads,
+    codec.name,
+  );
   results.goals = evaluateGoals(results.transfer, results.rss);
   return results;
 }
