@@ -29,12 +29,12 @@ const RAW_BLOCK = 0;
 
 /**
  * The content of a frame made only of raw (stored) blocks, which is what zstd writes for
- * incompressible input: a view of the frame's own bytes (a copy when it has several blocks), no
+ * incompressible input: its blocks, as views of the frame's own bytes (no copy), in order; no
  * decoder involved. Undefined for any other frame (compressed or RLE blocks, a checksum, bytes
  * after the frame, a content size other than `expectedSize`): those go to the codec and its
  * checks. Throws IntegrityError for a malformed frame, as inspectFrame does.
  */
-export function storedFrameContent(frame: Buffer, expectedSize: number): Buffer | undefined {
+export function storedFrameContent(frame: Buffer, expectedSize: number): Buffer[] | undefined {
   const blocks: [number, number][] = [];
   let stored = true;
   const info = walkFrame(frame, (type, start, size) => {
@@ -44,11 +44,7 @@ export function storedFrameContent(frame: Buffer, expectedSize: number): Buffer 
   if (!stored || info.hasChecksum || info.frameLength !== frame.length) return undefined;
   if (info.contentSize !== undefined && info.contentSize !== expectedSize) return undefined;
   if (info.maxContentSize !== expectedSize) return undefined;
-  if (blocks.length === 1) {
-    const [start, size] = blocks[0] as [number, number];
-    return frame.subarray(start, start + size);
-  }
-  return Buffer.concat(blocks.map(([start, size]) => frame.subarray(start, start + size)));
+  return blocks.map(([start, size]) => frame.subarray(start, start + size));
 }
 
 function walkFrame(
