@@ -7,6 +7,7 @@ export * from './errors.js';
 export * from './format/chunker.js';
 export * from './format/codec.js';
 export * from './format/manifest.js';
+export * from './format/stored-frame.js';
 export * from './format/zstd-frame.js';
 export * from './layout/encode.js';
 export * from './layout/keys.js';

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
 import { Chunker, type ChunkerOptions, DEFAULT_CHUNKING } from '../format/chunker.js';
 import type { ZstdCodec } from '../format/codec.js';
+import { looksIncompressible, storedFrame } from '../format/stored-frame.js';
 import type { Store, Tags } from '../store/store.js';
 import { writeChunk } from '../tar/streams.js';
 
@@ -114,7 +115,12 @@ export async function writePack(source: Readable, opts: WritePackOptions): Promi
     rawBytes += chunk.length;
     const hash = createHash('sha256').update(chunk).digest('hex');
     const reused = opts.reuse?.get(hash);
-    const frame = reused ? undefined : opts.codec.compress(chunk, level);
+    // Incompressible chunks skip the compressor: zstd would only store them as raw blocks too.
+    const frame = reused
+      ? undefined
+      : looksIncompressible(chunk)
+        ? Promise.resolve(storedFrame(chunk))
+        : opts.codec.compress(chunk, level);
     frame?.catch(() => undefined); // handled when emitted, in order
     queue.push({ hash, rawLength: chunk.length, reused, frame });
     while (queue.length >= concurrency) await emit(queue.shift() as Job);
