@@ -1,42 +1,12 @@
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { DeltaResults } from '../../core/bench/deltas.js';
 import { REPO_ROOT } from './lab.js';
+import { run } from './util.js';
 
 /** Runs a node command, streams its stderr through, and returns its stdout. */
-function runNode(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'inherit'] });
-    let stdout = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0 ? resolve(stdout) : reject(new Error(`node ${args.join(' ')} (in ${cwd}) exited ${code}`)),
-    );
-  });
-}
-
-export interface DeltaRow {
-  tree: string;
-  chunking: string;
-  rawMiB: number;
-  baseMiB: number;
-  chunks: number;
-  changedFiles: number;
-  changedCompressedKiB: number;
-  deltaKiB: number;
-  ratio: number;
-  restoreBaseDeltaS: number;
-  restoreBaseAloneS: number;
-  chunkMBps: number;
-}
-
-export interface DeltaResults {
-  node: string;
-  codec: string;
-  rows: DeltaRow[];
+async function runNode(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  return (await run(process.execPath, args, { cwd, env, stderr: 'inherit' })).stdout;
 }
 
 /**
@@ -89,3 +59,5 @@ export async function runPlanner(objects: number): Promise<PlannerResults> {
   });
   return parsePlannerOutput(out, objects);
 }
+
+export type { DeltaResults, DeltaRow } from '../../core/bench/deltas.js';

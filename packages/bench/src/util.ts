@@ -64,6 +64,48 @@ export async function timedCpu<T>(
   return { seconds, cpuSeconds: (used.user + used.system) / 1e6, value };
 }
 
+export interface RunOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** `inherit` streams the child's stderr through (it is then not collected). Default `pipe`. */
+  stderr?: 'pipe' | 'inherit';
+}
+
+/**
+ * Runs a program to completion and collects its output. Rejects on a non-zero exit, with the
+ * command and the tail of its stderr.
+ */
+export function run(file: string, args: readonly string[], opts: RunOptions = {}): Promise<ShellResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, {
+      env: opts.env ?? process.env,
+      ...(opts.cwd ? { cwd: opts.cwd } : {}),
+      stdio: ['ignore', 'pipe', opts.stderr ?? 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+    });
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (code === 0) resolve({ stdout, stderr });
+      else {
+        const why = signal ? `signal ${signal}` : `exit ${code}`;
+        const command = [file, ...args].join(' ');
+        reject(
+          new Error(
+            `${command}${opts.cwd ? ` (in ${opts.cwd})` : ''}\nfailed (${why}): ${stderr.trim().slice(-2000)}`,
+          ),
+        );
+      }
+    });
+  });
+}
+
 /**
  * Runs a bash command line with `pipefail` (a failing `aws` in the middle of a pipe fails the
  * whole run). Rejects with the command's stderr on a non-zero exit.
@@ -73,29 +115,7 @@ export function sh(
   env: NodeJS.ProcessEnv = process.env,
   cwd?: string,
 ): Promise<ShellResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-e', '-o', 'pipefail', '-c', command], {
-      env,
-      ...(cwd ? { cwd } : {}),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      if (code === 0) resolve({ stdout, stderr });
-      else {
-        const why = signal ? `signal ${signal}` : `exit ${code}`;
-        reject(new Error(`${command}\nfailed (${why}): ${stderr.trim().slice(-2000)}`));
-      }
-    });
-  });
+  return run('bash', ['-e', '-o', 'pipefail', '-c', command], { env, ...(cwd ? { cwd } : {}) });
 }
 
 /** Quotes one argument for bash. */

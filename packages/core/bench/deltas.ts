@@ -58,7 +58,8 @@ const settings: Record<string, ChunkerOptions> = {
   },
 };
 
-interface Row {
+/** One tree under one chunking setting (bench-results/deltas.json; read by packages/bench). */
+export interface DeltaRow {
   tree: string;
   chunking: string;
   rawMiB: number;
@@ -123,8 +124,8 @@ async function run(
   treeName: string,
   make: (root: string) => Promise<string[]>,
   change: (root: string, names: string[]) => Promise<TreeChange>,
-): Promise<Row[]> {
-  const rows: Row[] = [];
+): Promise<DeltaRow[]> {
+  const rows: DeltaRow[] = [];
   for (const [label, chunking] of Object.entries(settings)) {
     const work = await fs.mkdtemp(join(tmpdir(), 's3cache-bench-deltas-'));
     try {
@@ -185,9 +186,16 @@ for (const r of rows) {
     `| ${r.tree} | ${r.chunking} | ${f(r.rawMiB)} | ${f(r.baseMiB)} | ${r.chunks} | ${r.changedFiles} | ${f(r.changedCompressedKiB, 0)} | ${f(r.deltaKiB, 0)} | ${f(r.ratio, 2)} | ${f(r.restoreBaseDeltaS, 2)} | ${f(r.restoreBaseAloneS, 2)} | ${f(r.chunkMBps, 0)} |`,
   );
 }
+/** The shape of bench-results/deltas.json. */
+export interface DeltaResults {
+  node: string;
+  codec: string;
+  rows: DeltaRow[];
+}
+
 const out = join(import.meta.dirname, '../../../bench-results');
 await fs.mkdir(out, { recursive: true });
 await fs.writeFile(
   join(out, 'deltas.json'),
-  `${JSON.stringify({ node: process.version, codec: defaultCodec().name, rows }, null, 2)}\n`,
+  `${JSON.stringify({ node: process.version, codec: defaultCodec().name, rows } satisfies DeltaResults, null, 2)}\n`,
 );

@@ -1,4 +1,5 @@
 import { createCipheriv, createHash } from 'node:crypto';
+import { seededRandom } from '@s3cache/testkit';
 import * as tar from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { ARCHIVE_CHUNKING, Chunker, type ChunkerOptions, DEFAULT_CHUNKING } from './chunker.js';
@@ -16,23 +17,11 @@ function noise(size: number, seed: number): Buffer {
   return createCipheriv('aes-128-ctr', key, Buffer.alloc(16)).update(Buffer.alloc(size));
 }
 
-/** mulberry32 */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const WORDS = 'const let return import from export async await function class if else'.split(' ');
 
 /** Low-entropy source-like text: what a package store holds. */
 function text(size: number, seed: number): Buffer {
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const parts: string[] = [];
   let length = 0;
   while (length < size) {
@@ -49,7 +38,7 @@ function text(size: number, seed: number): Buffer {
 
 /** A tar stream with a mix of small text files, large incompressible files and a pax entry. */
 async function tarball(): Promise<Buffer> {
-  const random = prng(7);
+  const random = seededRandom(7);
   const pack = tar.pack();
   const done = (async () => {
     const parts: Buffer[] = [];
@@ -101,7 +90,7 @@ function lengths(data: Buffer, piece: number, opts: ChunkerOptions): number[] {
   const chunker = new Chunker(opts);
   const out: number[] = [];
   const chunks: Buffer[] = [];
-  const random = prng(piece);
+  const random = seededRandom(piece);
   for (let at = 0; at < data.length; ) {
     // piece 0: irregular pieces (1 byte up to 300 KiB); otherwise fixed-size pieces.
     const size = piece > 0 ? piece : 1 + Math.floor(random() ** 3 * 300 * 1024);
