@@ -19,32 +19,12 @@ import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import * as tar from 'tar-stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { archive, type Member } from '../../test/tar-archive.js';
 import { IntegrityError } from '../errors.js';
 import { isWithin } from '../paths/names.js';
 import { ArchiveExtractError, UnsafeArchiveError } from './errors.js';
 import { extractTar } from './extract.js';
 import { writeChunk } from './streams.js';
-
-type Member = { header: Parameters<tar.Pack['entry']>[0]; body?: string | Buffer };
-
-/** Builds an archive member by member with tar-stream: how a hostile archive would be made. */
-async function archive(members: Member[]): Promise<Buffer> {
-  const pack = tar.pack();
-  const chunks: Buffer[] = [];
-  const collecting = (async () => {
-    for await (const chunk of pack) chunks.push(chunk as Buffer);
-  })();
-  for (const { header, body } of members) {
-    await new Promise<void>((resolve, reject) => {
-      const done = (err?: Error | null) => (err ? reject(err) : resolve());
-      if (body === undefined) pack.entry({ mtime: new Date(1_600_000_000_000), ...header }, done);
-      else pack.entry({ mtime: new Date(1_600_000_000_000), ...header }, body, done);
-    });
-  }
-  pack.finalize();
-  await collecting;
-  return Buffer.concat(chunks);
-}
 
 /** Everything under `dir` (not following links): name → type and content or link target. */
 async function snapshot(dir: string): Promise<Record<string, string>> {

@@ -3,22 +3,14 @@
 import * as fs from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import * as tar from 'tar-stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IntegrityError } from '../../src/errors.js';
 import { ArchiveExtractError, extractTar } from '../../src/tar/extract.js';
+import { archive } from '../tar-archive.js';
 import { tempDir } from './support.js';
 
-async function oneFile(size: number): Promise<Buffer> {
-  const pack = tar.pack();
-  const chunks: Buffer[] = [];
-  const collecting = (async () => {
-    for await (const chunk of pack) chunks.push(chunk as Buffer);
-  })();
-  pack.entry({ name: 'cache/big', mtime: new Date(0) }, Buffer.alloc(size, 0x43));
-  pack.finalize();
-  await collecting;
-  return Buffer.concat(chunks);
+function oneFile(size: number): Promise<Buffer> {
+  return archive([{ header: { name: 'cache/big', mtime: new Date(0) }, body: Buffer.alloc(size, 0x43) }]);
 }
 
 describe('extractTar: failures in the middle of a member', () => {

@@ -7,12 +7,12 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import { join } from 'node:path';
 import { s3TestsSkipped } from '@s3cache/testkit';
-import * as tar from 'tar-stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Logger } from '../../src/engine/context.js';
 import { restoreCache } from '../../src/engine/restore.js';
 import { defaultCodec, nativeCodec, type ZstdCodec, zlibCodec } from '../../src/format/codec.js';
 import { FORMAT, type Manifest, serializeManifest } from '../../src/format/manifest.js';
+import { archive, type Member } from '../tar-archive.js';
 import {
   digest,
   type FaultLab,
@@ -23,27 +23,6 @@ import {
   tempDir,
   VERSION,
 } from './support.js';
-
-type Member = { header: Parameters<tar.Pack['entry']>[0]; body?: string | Buffer };
-
-async function archive(members: Member[]): Promise<Buffer> {
-  const pack = tar.pack();
-  const chunks: Buffer[] = [];
-  const collecting = (async () => {
-    for await (const chunk of pack) chunks.push(chunk as Buffer);
-  })();
-  for (const { header, body } of members) {
-    await new Promise<void>((resolve, reject) => {
-      const done = (err?: Error | null) => (err ? reject(err) : resolve());
-      const h = { mtime: new Date(1_600_000_000_000), ...header };
-      if (body === undefined) pack.entry(h, done);
-      else pack.entry(h, body, done);
-    });
-  }
-  pack.finalize();
-  await collecting;
-  return Buffer.concat(chunks);
-}
 
 interface CraftedChunk {
   frame: Buffer;
