@@ -3,8 +3,13 @@
 // from the environment.
 import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { DeleteBucketPolicyCommand, PutBucketPolicyCommand } from '@aws-sdk/client-s3';
-import { createTestBucket, s3TestsSkipped, type TestBucket, uniqueBucketName } from '@s3cache/testkit';
+import {
+  createTestBucket,
+  s3TestsSkipped,
+  type TestBucket,
+  uniqueBucketName,
+  whileDenied,
+} from '@s3cache/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Entry,
@@ -277,32 +282,14 @@ describe.skipIf(s3TestsSkipped())('failures through dist/', () => {
     const key = uniqueKey('denied');
     const saved = await step('save', { key, path: 'dir' });
     expect(saved.code, saved.text).toBe(0);
-    await bucket.client.send(
-      new PutBucketPolicyCommand({
-        Bucket: bucket.name,
-        Policy: JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Effect: 'Deny',
-              Principal: '*',
-              Action: 's3:DeleteObject',
-              Resource: `arn:aws:s3:::${bucket.name}/*`,
-            },
-          ],
-        }),
-      }),
-    );
-    try {
+    await whileDenied(bucket, 's3:DeleteObject', async () => {
       const result = await step('restore', { key, path: 'dir', 'clear-cache': 'true' });
       expectWarned(
         result,
         /^Cannot clear cache entry ".*": this job's credentials may not delete it \(AccessDenied\); grant s3:DeleteObject .* Restoring without clearing\.$/,
       );
       expect(result.outputs['cache-hit']).toBe('true');
-    } finally {
-      await bucket.client.send(new DeleteBucketPolicyCommand({ Bucket: bucket.name }));
-    }
+    });
   });
 
   function writeAndReturn(files: Record<string, string>): string {

@@ -7,12 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import {
-  DeleteBucketPolicyCommand,
-  ListObjectsV2Command,
-  PutBucketPolicyCommand,
-  PutObjectCommand,
-} from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { defaultCodec, entryVersion, FORMAT, Layout, type Manifest, serializeManifest } from '@s3cache/core';
 import {
   createTestBucket,
@@ -21,6 +16,7 @@ import {
   s3TestsSkipped,
   startFaultProxy,
   type TestBucket,
+  whileDenied,
 } from '@s3cache/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -356,32 +352,14 @@ describe.skipIf(s3TestsSkipped())('the action under injected faults (dist/ throu
 
   it('a write refused by policy (as for a pull-request role): the save warns, the job goes on', async () => {
     const key = uniqueKey('denied');
-    await bucket.client.send(
-      new PutBucketPolicyCommand({
-        Bucket: bucket.name,
-        Policy: JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Effect: 'Deny',
-              Principal: '*',
-              Action: 's3:PutObject',
-              Resource: `arn:aws:s3:::${bucket.name}/*`,
-            },
-          ],
-        }),
-      }),
-    );
-    try {
+    await whileDenied(bucket, 's3:PutObject', async () => {
       const { result } = await step('save', source, { key, path: 'dir' });
       expectWarned(
         result,
         /^Cache not saved: Access denied to s3:\/\/.* \(AccessDenied\): the job's credentials are wrong or not allowed there; .*s3:PutObject/,
       );
       expect((await manifests()).filter((k) => k.includes(`/${key}/`))).toEqual([]);
-    } finally {
-      await bucket.client.send(new DeleteBucketPolicyCommand({ Bucket: bucket.name }));
-    }
+    });
   });
 
   describe('hostile entries restored by the bundled action (node:zlib codec)', () => {

@@ -3,12 +3,14 @@ import {
   AbortMultipartUploadCommand,
   CreateBucketCommand,
   DeleteBucketCommand,
+  DeleteBucketPolicyCommand,
   DeleteObjectsCommand,
   ListMultipartUploadsCommand,
   type ListMultipartUploadsCommandOutput,
   ListObjectVersionsCommand,
   type ListObjectVersionsCommandOutput,
   type ObjectIdentifier,
+  PutBucketPolicyCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { createTestS3Client } from './config.js';
@@ -34,6 +36,34 @@ export function uniqueBucketName(prefix = 's3cache-test'): string {
     throw new Error(`bucket name prefix must be 1-31 lower-case letters, digits or dashes: ${prefix}`);
   }
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(5).toString('hex')}`;
+}
+
+/**
+ * Runs `fn` while a bucket policy denies everyone `action` (e.g. `s3:PutObject`) on the bucket's
+ * objects, as a role without that permission would be; the policy is removed afterwards.
+ */
+export async function whileDenied<T>(
+  bucket: Pick<TestBucket, 'name' | 'client'>,
+  action: string,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const statement = {
+    Effect: 'Deny',
+    Principal: '*',
+    Action: action,
+    Resource: `arn:aws:s3:::${bucket.name}/*`,
+  };
+  await bucket.client.send(
+    new PutBucketPolicyCommand({
+      Bucket: bucket.name,
+      Policy: JSON.stringify({ Version: '2012-10-17', Statement: [statement] }),
+    }),
+  );
+  try {
+    return await fn();
+  } finally {
+    await bucket.client.send(new DeleteBucketPolicyCommand({ Bucket: bucket.name }));
+  }
 }
 
 /** Creates a uniquely named bucket. Call `cleanup()` when done (e.g. in `afterAll`). */

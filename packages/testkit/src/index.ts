@@ -7,6 +7,7 @@ export {
   type TestBucket,
   type TestBucketOptions,
   uniqueBucketName,
+  whileDenied,
   withTestBucket,
 } from './bucket.js';
 export {
