@@ -163,6 +163,10 @@ class BoundaryScanner {
     this.position = opts.minSize;
   }
 
+  get maxSize(): number {
+    return this.opts.maxSize;
+  }
+
   /** Forget the current chunk: the next scan starts a new one. */
   reset(): void {
     this.position = this.opts.minSize;
@@ -239,7 +243,7 @@ export class Chunker {
       ? new TarBoundaries(opts.fileAlignBytes, opts.largeFiles?.minFileBytes)
       : undefined;
     this.large = this.tar && opts.largeFiles ? new BoundaryScanner(opts.largeFiles) : undefined;
-    this.capacity = Math.max(opts.maxSize, this.large ? (opts.largeFiles?.maxSize ?? 0) : 0) * 2;
+    this.capacity = 2 * Math.max(this.small.maxSize, this.large?.maxSize ?? 0);
     this.slab = Buffer.allocUnsafe(Math.max(SLAB_BYTES, 2 * this.capacity));
   }
 

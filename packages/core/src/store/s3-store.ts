@@ -265,9 +265,9 @@ export class S3Store implements Store {
           throw err;
         });
       const expected = range ? range[1] - range[0] : out.ContentLength;
-      const bytes = await readBody(out.Body as AsyncIterable<Uint8Array> | undefined, expected);
-      if (expected !== undefined && bytes.length !== expected) {
-        throw new IntegrityError(`GET ${key} returned ${bytes.length} bytes, expected ${expected}`);
+      const { bytes, received } = await readBody(out.Body as AsyncIterable<Uint8Array> | undefined, expected);
+      if (expected !== undefined && received !== expected) {
+        throw new IntegrityError(`GET ${key} returned ${received} bytes, expected ${expected}`);
       }
       return bytes;
     };
@@ -399,28 +399,25 @@ export class S3Store implements Store {
  * A response body gathered into one buffer. When its length is known the pieces are copied
  * straight into a buffer of that size: the SDK's transformToByteArray copies every body twice
  * (a Buffer.concat, then a Uint8Array concat), which cost a restore of 1 GiB half a CPU second
- * and as much again in garbage collection. Returns what arrived, even when that is more or less
- * than announced: the caller checks the length.
+ * and as much again in garbage collection. Also returns how many bytes arrived, which the caller
+ * checks: more or fewer than announced is an integrity failure.
  */
 async function readBody(
   body: AsyncIterable<Uint8Array> | undefined,
   expected: number | undefined,
-): Promise<Buffer> {
-  if (!body) return Buffer.alloc(0);
+): Promise<{ bytes: Buffer; received: number }> {
+  if (!body) return { bytes: Buffer.alloc(0), received: 0 };
   if (expected === undefined) {
     const pieces: Uint8Array[] = [];
     for await (const piece of body) pieces.push(piece);
-    return Buffer.concat(pieces);
+    const bytes = Buffer.concat(pieces);
+    return { bytes, received: bytes.length };
   }
-  const out = Buffer.allocUnsafe(expected);
-  let at = 0;
-  const extra: Uint8Array[] = [];
+  const bytes = Buffer.allocUnsafe(expected);
+  let received = 0;
   for await (const piece of body) {
-    const fits = Math.min(piece.byteLength, expected - at);
-    if (fits > 0) out.set(fits === piece.byteLength ? piece : piece.subarray(0, fits), at);
-    if (fits < piece.byteLength) extra.push(piece.subarray(fits));
-    at += piece.byteLength;
+    if (received < expected) bytes.set(piece.subarray(0, expected - received), received);
+    received += piece.byteLength;
   }
-  if (at < expected) return out.subarray(0, at);
-  return extra.length > 0 ? Buffer.concat([out, ...extra]) : out;
+  return { bytes: bytes.subarray(0, received), received };
 }
