@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import * as zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { IntegrityError } from '../errors.js';
 import { defaultCodec, nativeCodec, type ZstdCodec, zlibCodec } from './codec.js';
+import { MAX_CHUNK_BYTES } from './manifest.js';
 import { inspectFrame } from './zstd-frame.js';
 
 const hasZlibZstd = (() => {
@@ -64,5 +66,83 @@ describe('zstd codecs', () => {
     const bomb = Buffer.concat([header, ...blocks]);
     expect(inspectFrame(bomb).maxContentSize).toBe(4000 * 128 * 1024);
     await expect(defaultCodec().decompress(bomb, 1024)).rejects.toThrow(/can expand to/);
+  });
+});
+
+describe.skipIf(!hasZlibZstd)('node:zlib codec with pooled streams', () => {
+  const pieces = Array.from({ length: 40 }, (_, i) =>
+    Buffer.concat([Buffer.from(`chunk ${i} `.repeat(1000 + i * 37)), randomBytes(i * 100)]),
+  );
+
+  it('writes the frames a one-shot call writes, content size included, many at once', async () => {
+    const codec = zlibCodec();
+    const frames = await Promise.all(pieces.map((piece) => codec.compress(piece, 3)));
+    const c = zlib.constants as unknown as Record<string, number>;
+    for (const [i, piece] of pieces.entries()) {
+      const frame = frames[i] as Buffer;
+      const oneShot = (
+        zlib as unknown as { zstdCompressSync: (b: Buffer, o: object) => Buffer }
+      ).zstdCompressSync(piece, {
+        pledgedSrcSize: piece.length,
+        params: {
+          [c.ZSTD_c_compressionLevel as number]: 3,
+          [c.ZSTD_c_contentSizeFlag as number]: 1,
+          [c.ZSTD_c_checksumFlag as number]: 0,
+        },
+      });
+      expect(frame.equals(oneShot)).toBe(true);
+      expect(inspectFrame(frame).contentSize).toBe(piece.length);
+    }
+    const back = await Promise.all(
+      frames.map((frame, i) => codec.decompress(frame, (pieces[i] as Buffer).length)),
+    );
+    back.forEach((out, i) => expect(out.equals(pieces[i] as Buffer)).toBe(true));
+  });
+
+  it('honours the level of each call', async () => {
+    const codec = zlibCodec();
+    const text = Buffer.from('abcdefgh'.repeat(20_000) + 'the quick brown fox '.repeat(5_000));
+    const [fast, strong] = await Promise.all([codec.compress(text, 1), codec.compress(text, 19)]);
+    expect((strong as Buffer).length).toBeLessThan((fast as Buffer).length);
+    for (const frame of [fast, strong] as Buffer[])
+      expect((await codec.decompress(frame, text.length)).equals(text)).toBe(true);
+  });
+
+  it('round-trips the largest chunk, whose frame spans several output slabs', async () => {
+    const codec = zlibCodec();
+    const big = Buffer.concat([randomBytes(MAX_CHUNK_BYTES / 2), Buffer.alloc(MAX_CHUNK_BYTES / 2, 7)]);
+    const frame = await codec.compress(big, 3);
+    expect((await codec.decompress(frame, big.length)).equals(big)).toBe(true);
+  });
+
+  it('keeps decoding after a corrupt frame fails', async () => {
+    const codec = zlibCodec();
+    const frames = await Promise.all(pieces.map((piece) => codec.compress(piece, 3)));
+    const corrupt = Buffer.from(frames[5] as Buffer);
+    // Garbage in the block's body: the decoder itself fails (the frame's shape is still fine).
+    corrupt.fill(0xff, 12);
+    const results = await Promise.allSettled(
+      frames.map((frame, i) => codec.decompress(i === 5 ? corrupt : frame, (pieces[i] as Buffer).length)),
+    );
+    expect(results[5]?.status).toBe('rejected');
+    expect((results[5] as PromiseRejectedResult).reason).toBeInstanceOf(IntegrityError);
+    results.forEach((r, i) => {
+      if (i !== 5) expect(r.status === 'fulfilled' && r.value.equals(pieces[i] as Buffer)).toBe(true);
+    });
+    // A frame without a content size that decodes to other than promised fails too.
+    const c = zlib.constants as unknown as Record<string, number>;
+    const unsized = (
+      zlib as unknown as { zstdCompressSync: (b: Buffer, o: object) => Buffer }
+    ).zstdCompressSync(pieces[7] as Buffer, { params: { [c.ZSTD_c_contentSizeFlag as number]: 0 } });
+    await expect(codec.decompress(unsized, (pieces[7] as Buffer).length - 1)).rejects.toThrow(
+      /decompressed to \d+ bytes, expected/,
+    );
+    // Every pooled stream still decodes (failed ones were replaced), again and again.
+    for (let round = 0; round < 3; round++) {
+      const again = await Promise.all(
+        frames.map((frame, i) => codec.decompress(frame, (pieces[i] as Buffer).length)),
+      );
+      again.forEach((out, i) => expect(out.equals(pieces[i] as Buffer)).toBe(true));
+    }
   });
 });

@@ -1,9 +1,10 @@
 import { createRequire } from 'node:module';
-import { promisify } from 'node:util';
+import type { Transform } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { IntegrityError } from '../errors.js';
 import { MAX_CHUNK_BYTES } from './manifest.js';
 import { inspectFrame } from './zstd-frame.js';
+import { ZstdStreamPool } from './zstd-pool.js';
 
 /** One zstd frame per call. Decoders check the frame's shape before they allocate. */
 export interface ZstdCodec {
@@ -83,51 +84,61 @@ export function nativeCodec(): ZstdCodec {
   };
 }
 
-type ZstdFn = (buf: Buffer, opts: object) => Promise<Buffer>;
+/** Output slab of each pooled stream: frames are slices of it, one slab serves many chunks. */
+const ZLIB_SLAB = 1024 * 1024;
+/** Streams per pool: libuv's default thread pool runs four jobs at once. */
+const ZLIB_STREAMS = 4;
+/**
+ * Above any frame's output (decoders refuse frames that could expand past 2 x MAX_CHUNK_BYTES):
+ * a stream whose buffered output reached its high-water mark would hold back the write callback
+ * the pool waits for before it reads.
+ */
+const ZLIB_HIGH_WATER = 2 * MAX_CHUNK_BYTES + ZLIB_SLAB;
 
-/** node:zlib refuses a smaller chunkSize. */
-const MIN_ZLIB_CHUNK = 64;
-
-/** ZSTD_compressBound: the most a frame of `size` input bytes can take. */
-function frameBound(size: number): number {
-  const margin = size < 128 * 1024 ? (128 * 1024 - size) >> 11 : 0;
-  return Math.max(MIN_ZLIB_CHUNK, size + (size >> 8) + margin + 64);
-}
+type ZlibZstd = typeof zlib & {
+  createZstdCompress?: (options: object) => Transform;
+  createZstdDecompress?: (options: object) => Transform;
+  constants: Record<string, number>;
+};
 
 /** node:zlib zstd (Node >= 22.15 / 23.8): always there on the Actions node24 runtime and Lambda. */
 export function zlibCodec(): ZstdCodec {
-  const z = zlib as unknown as Record<string, unknown> & { constants: Record<string, number> };
-  if (typeof z.zstdCompress !== 'function' || typeof z.zstdDecompress !== 'function') {
+  const z = zlib as ZlibZstd;
+  const { createZstdCompress, createZstdDecompress } = z;
+  if (typeof createZstdCompress !== 'function' || typeof createZstdDecompress !== 'function') {
     throw new CodecUnavailableError(`node:zlib has no zstd in Node ${process.version} (needs >= 22.15)`);
   }
-  const compress = promisify(z.zstdCompress as never) as ZstdFn;
-  const decompress = promisify(z.zstdDecompress as never) as ZstdFn;
-  const c = z.constants;
-  return {
-    name: 'node:zlib',
-    compress: (data, level) =>
-      compress(data, {
-        pledgedSrcSize: data.length,
-        // One output buffer for the whole frame: with the 16 KiB default, node:zlib hands back a
-        // frame in pieces and concatenates them, which halved throughput on 32 KiB chunks.
-        chunkSize: frameBound(data.length),
+  const c = z.constants as Record<string, number>;
+  const compressors = new Map<number, ZstdStreamPool>();
+  const compressorFor = (level: number): ZstdStreamPool => {
+    let pool = compressors.get(level);
+    if (!pool) {
+      const options = {
+        flush: c.ZSTD_e_end,
+        chunkSize: ZLIB_SLAB,
+        readableHighWaterMark: ZLIB_HIGH_WATER,
         params: {
           [c.ZSTD_c_compressionLevel as number]: level,
           [c.ZSTD_c_contentSizeFlag as number]: 1,
           [c.ZSTD_c_checksumFlag as number]: 0,
         },
-      }),
+      };
+      pool = new ZstdStreamPool(() => createZstdCompress(options), ZLIB_STREAMS);
+      compressors.set(level, pool);
+    }
+    return pool;
+  };
+  const decompressor = new ZstdStreamPool(
+    () => createZstdDecompress({ chunkSize: ZLIB_SLAB, readableHighWaterMark: ZLIB_HIGH_WATER }),
+    ZLIB_STREAMS,
+  );
+  return {
+    name: 'node:zlib',
+    compress: (data, level) => compressorFor(level).run(data),
     async decompress(frame, expectedSize) {
+      // The frame's block headers bound its output before the decoder sees it.
       checkFrame(frame, expectedSize);
-      // maxOutputLength bounds memory even if the frame lied about its size.
-      return decode(
-        () =>
-          decompress(frame, {
-            maxOutputLength: Math.max(1, expectedSize),
-            chunkSize: Math.max(MIN_ZLIB_CHUNK, expectedSize),
-          }),
-        expectedSize,
-      );
+      return decode(() => decompressor.run(frame, (out) => out.length === expectedSize), expectedSize);
     },
   };
 }
