@@ -55,7 +55,7 @@ export interface S3ClientOptions {
  */
 export function createS3Client(options: S3ClientOptions = {}): S3Client {
   const maxSockets = options.maxSockets ?? 64;
-  return new S3Client({
+  const client = new S3Client({
     region: options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
     ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
@@ -76,6 +76,27 @@ export function createS3Client(options: S3ClientOptions = {}): S3Client {
       httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
     },
   });
+  client.middlewareStack.add(
+    (next, context) => (args) => {
+      if (context.commandName === 'UploadPartCommand') unsignPayload(args.request);
+      return next(args);
+    },
+    { step: 'build', name: 's3cacheUnsignedPartPayload' },
+  );
+  return client;
+}
+
+/**
+ * Multipart parts are sent with `x-amz-content-sha256: UNSIGNED-PAYLOAD`. The SDK otherwise
+ * hashes every part body for SigV4, over HTTPS too: 0.7 CPU-seconds per GiB on the thread that
+ * also chunks, hashes and uploads the cache. Parts only ever carry pack bytes, and every chunk of
+ * a pack is checked on restore against the sha256 in its manifest, which is uploaded with a signed
+ * payload: bytes altered in transit fail that check and the restore is a miss, never a poisoned
+ * cache. Requests themselves stay signed, and HTTPS (AWS) protects the bytes in transit as well.
+ */
+function unsignPayload(request: unknown): void {
+  const headers = (request as { headers?: Record<string, string> }).headers;
+  if (headers) headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
 }
 
 interface AwsLikeError {

@@ -1,0 +1,50 @@
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { s3TestConfig, s3TestsSkipped, testS3ClientConfig, withTestBucket } from '@s3cache/testkit';
+import { describe, expect, it } from 'vitest';
+import { createS3Client, S3Store } from './s3-store.js';
+
+const MiB = 1024 * 1024;
+
+describe.skipIf(s3TestsSkipped())('createS3Client', () => {
+  it('sends multipart parts with an unsigned payload and everything else signed; the pack lands intact', async () => {
+    await withTestBucket(async (bucket) => {
+      const config = s3TestConfig();
+      const client = createS3Client({
+        endpoint: config.endpoint,
+        region: config.region,
+        credentials: testS3ClientConfig(config).credentials as {
+          accessKeyId: string;
+          secretAccessKey: string;
+        },
+      });
+      const seen: { command: string; payload: string | undefined; signed: boolean }[] = [];
+      // The deserialize step runs innermost: it sees each request as signed and sent.
+      client.middlewareStack.add(
+        (next, context) => (args) => {
+          const headers = (args.request as { headers: Record<string, string> }).headers;
+          seen.push({
+            command: context.commandName,
+            payload: headers['x-amz-content-sha256'],
+            signed: /^AWS4-HMAC-SHA256 Credential=/.test(headers.authorization ?? ''),
+          });
+          return next(args);
+        },
+        { step: 'deserialize', name: 'recordRequests' },
+      );
+      const store = new S3Store(client, { bucket: bucket.name });
+      const data = randomBytes(12 * MiB);
+      const { size } = await store.upload('pack', Readable.from([data]), { partSize: 5 * MiB });
+      await store.putObject('manifest', Buffer.from('{}'));
+
+      expect(size).toBe(data.length);
+      expect((await store.getObject('pack')).equals(data)).toBe(true);
+      const parts = seen.filter((r) => r.command === 'UploadPartCommand');
+      expect(parts).toHaveLength(3);
+      for (const part of parts) expect(part).toMatchObject({ payload: 'UNSIGNED-PAYLOAD', signed: true });
+      const manifest = seen.find((r) => r.command === 'PutObjectCommand');
+      expect(manifest?.payload).toMatch(/^[0-9a-f]{64}$/);
+      expect(seen.every((r) => r.signed)).toBe(true);
+    });
+  }, 60_000);
+});
