@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { nativeCodec, type ZstdCodec, zlibCodec } from './codec.js';
-import { looksIncompressible, storedFrame } from './stored-frame.js';
+import { looksIncompressible, storedFrame, storedFramePieces } from './stored-frame.js';
 import { inspectFrame, storedFrameContent } from './zstd-frame.js';
 
 const codecs: [string, () => ZstdCodec][] = [['native', nativeCodec]];
@@ -36,6 +36,16 @@ describe('storedFrame', () => {
       }
     });
   }
+
+  it('comes in pieces that hold the input as views, not copies', () => {
+    for (const size of SIZES) {
+      const data = randomBytes(size);
+      const pieces = storedFramePieces(data);
+      expect(Buffer.concat(pieces).equals(storedFrame(data))).toBe(true);
+      const views = pieces.filter((piece) => piece.buffer === data.buffer);
+      expect(views.reduce((sum, piece) => sum + piece.length, 0)).toBe(size);
+    }
+  });
 
   it('is read in place by the raw-block restore path', () => {
     for (const size of SIZES.filter((s) => s > 0)) {

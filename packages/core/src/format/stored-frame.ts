@@ -47,22 +47,30 @@ export function looksIncompressible(data: Uint8Array): boolean {
  * size, no checksum (chunks carry their sha256), blocks of at most 128 KiB, the last one marked.
  */
 export function storedFrame(data: Uint8Array): Buffer {
+  return Buffer.concat(storedFramePieces(data));
+}
+
+/**
+ * The frame of {@link storedFrame} as pieces: small headers between views of `data`, which must
+ * not change until the pieces are consumed. Saves a copy of every incompressible byte (and the
+ * garbage collection of that copy) where the pieces are written straight to a stream.
+ */
+export function storedFramePieces(data: Uint8Array): Buffer[] {
   const blocks = Math.max(1, Math.ceil(data.length / MAX_BLOCK_BYTES));
-  const out = Buffer.allocUnsafe(4 + 1 + 4 + blocks * 3 + data.length);
-  out.writeUInt32LE(0xfd2fb528, 0);
-  out[4] = (2 << 6) | (1 << 5); // content size in 4 bytes; single segment (window = content)
-  out.writeUInt32LE(data.length, 5);
-  let at = 9;
+  const view = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const pieces: Buffer[] = [];
+  const frameHeader = Buffer.allocUnsafe(9);
+  frameHeader.writeUInt32LE(0xfd2fb528, 0);
+  frameHeader[4] = (2 << 6) | (1 << 5); // content size in 4 bytes; single segment (window = content)
+  frameHeader.writeUInt32LE(data.length, 5);
+  pieces.push(frameHeader);
   for (let i = 0; i < blocks; i++) {
     const start = i * MAX_BLOCK_BYTES;
     const size = Math.min(MAX_BLOCK_BYTES, data.length - start);
     const last = i === blocks - 1 ? 1 : 0;
     const header = (size << 3) | last; // block type 0: raw
-    out[at] = header & 0xff;
-    out[at + 1] = (header >> 8) & 0xff;
-    out[at + 2] = (header >> 16) & 0xff;
-    out.set(data.subarray(start, start + size), at + 3);
-    at += 3 + size;
+    pieces.push(Buffer.from([header & 0xff, (header >> 8) & 0xff, (header >> 16) & 0xff]));
+    if (size > 0) pieces.push(view.subarray(start, start + size));
   }
-  return out;
+  return pieces;
 }

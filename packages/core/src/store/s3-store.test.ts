@@ -18,7 +18,7 @@ describe.skipIf(s3TestsSkipped())('createS3Client', () => {
           secretAccessKey: string;
         },
       });
-      const seen: { command: string; payload: string | undefined; signed: boolean }[] = [];
+      const seen: { command: string | undefined; payload: string | undefined; signed: boolean }[] = [];
       // The deserialize step runs innermost: it sees each request as signed and sent.
       client.middlewareStack.add(
         (next, context) => (args) => {

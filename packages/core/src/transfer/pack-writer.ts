@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
 import { Chunker, type ChunkerOptions, DEFAULT_CHUNKING } from '../format/chunker.js';
 import type { ZstdCodec } from '../format/codec.js';
-import { looksIncompressible, storedFrame } from '../format/stored-frame.js';
+import { looksIncompressible, storedFramePieces } from '../format/stored-frame.js';
 import type { Store, Tags } from '../store/store.js';
 import { writeChunk } from '../tar/streams.js';
 
@@ -52,7 +52,8 @@ interface Job {
   hash: string;
   rawLength: number;
   reused: ReusableChunk | undefined;
-  frame: Promise<Buffer> | undefined;
+  /** The chunk's zstd frame, whole or in pieces to write one after the other. */
+  frame: Promise<Buffer | Buffer[]> | undefined;
 }
 
 /**
@@ -91,18 +92,14 @@ export async function writePack(source: Readable, opts: WritePackOptions): Promi
       chunks.push({ hash: job.hash, rawLength: job.rawLength, pack: job.reused.pack, ...pick(job.reused) });
       return;
     }
-    const frame = await (job.frame as Promise<Buffer>);
+    const frame = await (job.frame as Promise<Buffer | Buffer[]>);
+    const pieces = Array.isArray(frame) ? frame : [frame];
+    const length = pieces.reduce((sum, piece) => sum + piece.length, 0);
     pack ??= startUpload();
-    chunks.push({
-      hash: job.hash,
-      rawLength: job.rawLength,
-      pack: undefined,
-      offset: packBytes,
-      length: frame.length,
-    });
-    packBytes += frame.length;
+    chunks.push({ hash: job.hash, rawLength: job.rawLength, pack: undefined, offset: packBytes, length });
+    packBytes += length;
     try {
-      await writeChunk(pack, frame);
+      for (const piece of pieces) await writeChunk(pack, piece);
     } catch (err) {
       // The uploader destroyed the stream: its own error says why.
       await uploading;
@@ -119,7 +116,7 @@ export async function writePack(source: Readable, opts: WritePackOptions): Promi
     const frame = reused
       ? undefined
       : looksIncompressible(chunk)
-        ? Promise.resolve(storedFrame(chunk))
+        ? Promise.resolve(storedFramePieces(chunk))
         : opts.codec.compress(chunk, level);
     frame?.catch(() => undefined); // handled when emitted, in order
     queue.push({ hash, rawLength: chunk.length, reused, frame });
