@@ -96,7 +96,7 @@ describe.skipIf(!hasZlibZstd)('node:zlib codec with pooled streams', () => {
     const back = await Promise.all(
       frames.map((frame, i) => codec.decompress(frame, (pieces[i] as Buffer).length)),
     );
-    back.forEach((out, i) => expect(out.equals(pieces[i] as Buffer)).toBe(true));
+    for (const [i, out] of back.entries()) expect(out.equals(pieces[i] as Buffer)).toBe(true);
   });
 
   it('honours the level of each call', async () => {
@@ -142,7 +142,7 @@ describe.skipIf(!hasZlibZstd)('node:zlib codec with pooled streams', () => {
       const again = await Promise.all(
         frames.map((frame, i) => codec.decompress(frame, (pieces[i] as Buffer).length)),
       );
-      again.forEach((out, i) => expect(out.equals(pieces[i] as Buffer)).toBe(true));
+      for (const [i, out] of again.entries()) expect(out.equals(pieces[i] as Buffer)).toBe(true);
     }
   });
 });
