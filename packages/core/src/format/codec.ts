@@ -108,7 +108,7 @@ export function zlibCodec(): ZstdCodec {
   if (typeof createZstdCompress !== 'function' || typeof createZstdDecompress !== 'function') {
     throw new CodecUnavailableError(`node:zlib has no zstd in Node ${process.version} (needs >= 22.15)`);
   }
-  const c = z.constants as Record<string, number>;
+  const c = z.constants;
   const compressors = new Map<number, ZstdStreamPool>();
   const compressorFor = (level: number): ZstdStreamPool => {
     let pool = compressors.get(level);

@@ -52,8 +52,8 @@ interface Job {
   hash: string;
   rawLength: number;
   reused: ReusableChunk | undefined;
-  /** The chunk's zstd frame, whole or in pieces to write one after the other. */
-  frame: Promise<Buffer | Buffer[]> | undefined;
+  /** The chunk's zstd frame, in pieces to write one after the other. */
+  frame: Promise<Buffer[]> | undefined;
 }
 
 /**
@@ -92,8 +92,7 @@ export async function writePack(source: Readable, opts: WritePackOptions): Promi
       chunks.push({ hash: job.hash, rawLength: job.rawLength, pack: job.reused.pack, ...pick(job.reused) });
       return;
     }
-    const frame = await (job.frame as Promise<Buffer | Buffer[]>);
-    const pieces = Array.isArray(frame) ? frame : [frame];
+    const pieces = await (job.frame as Promise<Buffer[]>);
     const length = pieces.reduce((sum, piece) => sum + piece.length, 0);
     pack ??= startUpload();
     chunks.push({ hash: job.hash, rawLength: job.rawLength, pack: undefined, offset: packBytes, length });
@@ -117,7 +116,7 @@ export async function writePack(source: Readable, opts: WritePackOptions): Promi
       ? undefined
       : looksIncompressible(chunk)
         ? Promise.resolve(storedFramePieces(chunk))
-        : opts.codec.compress(chunk, level);
+        : opts.codec.compress(chunk, level).then((frame) => [frame]);
     frame?.catch(() => undefined); // handled when emitted, in order
     queue.push({ hash, rawLength: chunk.length, reused, frame });
     while (queue.length >= concurrency) await emit(queue.shift() as Job);
