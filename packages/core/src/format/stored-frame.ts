@@ -8,38 +8,55 @@
  */
 
 const MAX_BLOCK_BYTES = 128 * 1024;
-/** Fewer samples than this estimate entropy too roughly: leave the chunk to the compressor. */
-const MIN_SAMPLES = 8192;
-const MAX_SAMPLES = 16384;
+/** Below this, even a noise chunk is left to the compressor: too few bytes to judge. */
+const MIN_BYTES = 2048;
+/** Enough to tell noise (8.00 ± 0.01 bits) from ENTROPY_BITS; more only costs time. */
+const MAX_SAMPLES = 4096;
+/** A first look: most compressible chunks are told apart from these few samples. */
+const PROBE_SAMPLES = 1024;
 /**
- * Bits per byte above which a sample counts as incompressible. Uniform random bytes estimate at
- * 7.98–7.99 from 8,192–16,384 samples (the estimator is biased low by ~255 / (2n ln 2)); text,
- * object code and sparse data sit far below, at 4–7.
+ * Bits per byte (bias-corrected) above which a chunk is stored: order-0 coding would save under
+ * 1.25%. Uniform random bytes estimate at 8.00 ± 0.02 from 2,048 samples; text, object code and
+ * sparse data sit at 4–7. A chunk of noise behind a tar header (a compiler cache's object file)
+ * lands at 7.95–7.97: zstd saves only the header's zeros there, not worth its call each way.
  */
-const ENTROPY_BITS = 7.96;
+const ENTROPY_BITS = 7.9;
+/** Below this after the probe, the full sample cannot reach ENTROPY_BITS. */
+const PROBE_BITS = 7.5;
 
 /**
  * Whether `data` looks incompressible, from the order-0 entropy of evenly spaced samples. Only
  * a hint: a false "no" costs a compression call, a false "yes" stores a chunk uncompressed.
  */
 export function looksIncompressible(data: Uint8Array): boolean {
-  if (data.length < MIN_SAMPLES) return false;
-  const samples = Math.min(MAX_SAMPLES, data.length);
-  const step = data.length / samples;
+  if (data.length < MIN_BYTES) return false;
+  const probe = sampledEntropy(data, PROBE_SAMPLES);
+  if (probe < PROBE_BITS) return false;
+  return sampledEntropy(data, Math.min(MAX_SAMPLES, data.length)) > ENTROPY_BITS;
+}
+
+/**
+ * Order-0 entropy of `samples` bytes spread evenly over `data`, with the Miller–Madow correction:
+ * the plain estimate falls short by about (bins seen - 1) / (2 n ln 2), 0.09 bits at 2,048 samples.
+ */
+function sampledEntropy(data: Uint8Array, samples: number): number {
   const counts = new Uint32Array(256);
+  const step = data.length / samples;
   for (let i = 0; i < samples; i++) {
-    const at = Math.floor(i * step);
-    counts[data[at] as number] = (counts[data[at] as number] as number) + 1;
+    const byte = data[Math.floor(i * step)] as number;
+    counts[byte] = (counts[byte] as number) + 1;
   }
   let entropy = 0;
+  let seen = 0;
   for (let b = 0; b < 256; b++) {
     const n = counts[b] as number;
     if (n > 0) {
+      seen++;
       const p = n / samples;
       entropy -= p * Math.log2(p);
     }
   }
-  return entropy > ENTROPY_BITS;
+  return entropy + (seen - 1) / (2 * samples * Math.LN2);
 }
 
 /**
