@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AlreadyExistsError, ObjectMissingError } from '../errors.js';
 import type {
@@ -88,16 +87,23 @@ export class DirStore implements Store {
     await this.commit(tmp, target, options.ifNoneMatch ?? false, key);
   }
 
-  async upload(key: string, body: Readable, options: UploadOptions = {}): Promise<{ size: number }> {
+  async upload(
+    key: string,
+    body: AsyncIterable<Uint8Array>,
+    options: UploadOptions = {},
+  ): Promise<{ size: number }> {
     const target = this.toPath(key);
     const tmp = await this.tempFile();
     let size = 0;
-    body.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      options.onProgress?.(size);
-    });
+    const counted = async function* () {
+      for await (const chunk of body) {
+        size += chunk.length;
+        options.onProgress?.(size);
+        yield chunk;
+      }
+    };
     try {
-      await pipeline(body, createWriteStream(tmp), options.signal ? { signal: options.signal } : {});
+      await pipeline(counted, createWriteStream(tmp), options.signal ? { signal: options.signal } : {});
     } catch (err) {
       await fs.rm(tmp, { force: true });
       throw err;

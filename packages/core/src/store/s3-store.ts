@@ -1,6 +1,5 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import type { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
   DeleteObjectsCommand,
@@ -13,8 +12,8 @@ import {
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { AlreadyExistsError, IntegrityError, ObjectMissingError, StoreError } from '../errors.js';
+import { UploadTooLargeError, uploadStream } from './multipart-upload.js';
 import { withRetry } from './retry.js';
 import type {
   DeleteRequest,
@@ -223,38 +222,25 @@ export class S3Store implements Store {
     }
   }
 
-  async upload(key: string, body: Readable, options: UploadOptions = {}): Promise<{ size: number }> {
-    const tagSet = options.tags ? Object.entries(options.tags).map(([Key, Value]) => ({ Key, Value })) : [];
-    const upload = new Upload({
-      client: this.client,
-      params: {
-        Bucket: this.bucket,
-        Key: key,
-        Body: body,
-        // AWS applies (and IAM checks) tags given at initiation; RGW ignores them there, so
-        // `tags` below also tags the completed object with PutObjectTagging.
-        ...(options.tags ? { Tagging: encodeTags(options.tags) } : {}),
-      },
-      tags: tagSet,
-      partSize: options.partSize ?? 32 * 1024 * 1024,
-      queueSize: options.queueSize ?? 4,
-      leavePartsOnError: false,
-    });
-    let size = 0;
-    upload.on('httpUploadProgress', (progress) => {
-      if (progress.loaded !== undefined) {
-        size = progress.loaded;
-        options.onProgress?.(size);
-      }
-    });
-    const onAbort = () => void upload.abort();
-    options.signal?.addEventListener('abort', onAbort, { once: true });
+  async upload(
+    key: string,
+    body: AsyncIterable<Uint8Array>,
+    options: UploadOptions = {},
+  ): Promise<{ size: number }> {
     try {
-      await upload.done();
+      await uploadStream(body, {
+        client: this.client,
+        bucket: this.bucket,
+        key,
+        tags: options.tags,
+        partSize: options.partSize ?? 32 * 1024 * 1024,
+        queueSize: options.queueSize ?? 4,
+        signal: options.signal,
+        onProgress: options.onProgress,
+      });
     } catch (err) {
+      if (err instanceof RangeError || err instanceof UploadTooLargeError) throw err;
       this.fail('Upload', key, err);
-    } finally {
-      options.signal?.removeEventListener('abort', onAbort);
     }
     const head = await this.head(key);
     if (!head) throw new StoreError(`upload of ${key} completed but the object is not there`, undefined);

@@ -1,5 +1,3 @@
-import type { Readable } from 'node:stream';
-
 export type Tags = Record<string, string>;
 
 export interface ObjectInfo {
@@ -57,8 +55,11 @@ export interface Store {
   /** Whether conditional deletes (If-Match) are enforced. */
   readonly supportsConditionalDelete: boolean;
   putObject(key: string, body: Buffer, options?: PutOptions): Promise<void>;
-  /** Streams a large object (multipart on S3). The object appears only once complete. */
-  upload(key: string, body: Readable, options?: UploadOptions): Promise<{ size: number }>;
+  /**
+   * Streams a large object (multipart on S3) from `body`'s pieces, which must not change until
+   * the call returns. The object appears only once complete.
+   */
+  upload(key: string, body: AsyncIterable<Uint8Array>, options?: UploadOptions): Promise<{ size: number }>;
   getObject(key: string, signal?: AbortSignal): Promise<Buffer>;
   /** Bytes [start, end) of an object. */
   getRange(key: string, start: number, end: number, signal?: AbortSignal): Promise<Buffer>;

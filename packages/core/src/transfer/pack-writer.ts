@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { Chunker, type ChunkerOptions, DEFAULT_CHUNKING } from '../format/chunker.js';
 import type { ZstdCodec } from '../format/codec.js';
 import { looksIncompressible, storedFramePieces } from '../format/stored-frame.js';
 import type { Store, Tags } from '../store/store.js';
-import { writeChunk } from '../tar/streams.js';
+import { PieceChannel } from './piece-channel.js';
 
 /** Where an existing chunk can be found, for chunks a save may reuse instead of uploading. */
 export interface ReusableChunk {
@@ -70,20 +70,20 @@ export async function writePack(source: Readable, opts: WritePackOptions): Promi
   let rawBytes = 0;
   let packBytes = 0;
   let reusedChunks = 0;
-  let pack: PassThrough | undefined;
+  let pack: PieceChannel | undefined;
   let uploading: Promise<{ size: number }> | undefined;
 
-  const startUpload = (): PassThrough => {
-    const stream = new PassThrough({ highWaterMark: 4 * 1024 * 1024 });
-    uploading = opts.store.upload(opts.packKey, stream, {
+  const startUpload = (): PieceChannel => {
+    const channel = new PieceChannel(4 * 1024 * 1024);
+    uploading = opts.store.upload(opts.packKey, channel, {
       tags: opts.tags,
       ...(opts.partSize ? { partSize: opts.partSize } : {}),
       ...(opts.queueSize ? { queueSize: opts.queueSize } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
-    // Surface an upload failure now rather than when the stream ends.
-    uploading.catch((err: unknown) => stream.destroy(err as Error));
-    return stream;
+    // Surface an upload failure now rather than when the pack ends.
+    uploading.catch((err: unknown) => channel.destroy(err as Error));
+    return channel;
   };
 
   const emit = async (job: Job): Promise<void> => {
@@ -98,9 +98,9 @@ export async function writePack(source: Readable, opts: WritePackOptions): Promi
     chunks.push({ hash: job.hash, rawLength: job.rawLength, pack: undefined, offset: packBytes, length });
     packBytes += length;
     try {
-      for (const piece of pieces) await writeChunk(pack, piece);
+      for (const piece of pieces) await pack.push(piece);
     } catch (err) {
-      // The uploader destroyed the stream: its own error says why.
+      // The upload failed and closed the channel: its own error says why.
       await uploading;
       throw err;
     }
