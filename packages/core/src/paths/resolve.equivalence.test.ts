@@ -22,7 +22,7 @@ import {
  * resolveCachePaths walks the tree itself, with @actions/glob's patterns but not its walker. The
  * oracle below is the previous implementation, which let glob.create(...).globGenerator() walk
  * and lstat'ed every match: for every pattern set, both must give the same items (paths, names,
- * types, sizes, order), the same roots, the same warnings in the same order, and the same error.
+ * types, order), the same roots, the same warnings in the same order, and the same error.
  */
 
 const GLOB_OPTIONS: glob.GlobOptions = {
@@ -73,7 +73,7 @@ async function oracle(patterns: string[], layout: Layout): Promise<Outcome> {
           warnings.push(`skipping ${name}: not a regular file, directory or symbolic link`);
           continue;
         }
-        found.set(absolute, { path: absolute, name, type, size: type === 'file' ? stats.size : 0 });
+        found.set(absolute, { path: absolute, name, type });
       }
     } catch (err) {
       if (err instanceof S3CacheError) throw err;

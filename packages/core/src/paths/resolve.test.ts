@@ -58,7 +58,6 @@ describe('resolveCachePaths', () => {
       path: path.join(workspace, 'node_modules/pkg/index.js'),
       name: 'node_modules/pkg/index.js',
       type: 'file',
-      size: 1,
     });
     expect(roots).toEqual(['node_modules']);
   });

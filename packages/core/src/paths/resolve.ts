@@ -17,8 +17,6 @@ export interface ResolvedItem {
   /** Archive member name: workspace-relative, `/`-separated, `../` for paths outside it. */
   readonly name: string;
   readonly type: ResolvedItemType;
-  /** Size in bytes when resolved (files only, 0 otherwise): for progress and estimates. */
-  readonly size: number;
 }
 
 export interface ResolvedPaths {
@@ -223,31 +221,23 @@ function patternContext(opts: RootsOptions): PatternContext {
   return { workspace: path.resolve(opts.workspace), home: path.resolve(opts.home ?? os.homedir()) };
 }
 
+/**
+ * The item for a match, typed from what the walk already knows (readdir's Dirent, or the lstat of
+ * a search path): no system call per file. Whatever changes before the archiver reaches it (a
+ * file removed, or replaced by something else) is found and reported there, when it is opened.
+ */
 function describe(
   absolute: string,
   name: string,
   entry: EntryKind,
   onWarning: ((message: string) => void) | undefined,
 ): ResolvedItem | undefined {
-  let type = itemType(entry);
-  let size = 0;
-  // Only a file's size is worth a system call (tar's small-file path and estimates use it); the
-  // walk already knows every other type. Synchronous: an awaited lstat per file (a thread-pool
-  // round trip each, one after the other) took as long as a whole glob walk.
-  if (type === 'file') {
-    const stats: Stats | undefined = lstatSync(absolute, { throwIfNoEntry: false });
-    if (!stats) {
-      onWarning?.(`skipping ${name}: removed while resolving cache paths`);
-      return undefined;
-    }
-    type = itemType(stats);
-    size = type === 'file' ? stats.size : 0;
-  }
+  const type = itemType(entry);
   if (!type) {
     onWarning?.(`skipping ${name}: not a regular file, directory or symbolic link`);
     return undefined;
   }
-  return { path: absolute, name, type, size };
+  return { path: absolute, name, type };
 }
 
 function itemType(entry: EntryKind): ResolvedItemType | undefined {

@@ -69,8 +69,8 @@ async function* packItems(
 ): AsyncGenerator<Buffer, void, undefined> {
   const out = new Batches();
   for (const item of items) {
-    const small = item.type === 'file' && item.size <= SMALL_FILE_BYTES;
-    if (!small || !packSmallFile(out, item, precision, warn)) {
+    // Every file is tried as a small one: its size is learnt from the descriptor it is read by.
+    if (item.type !== 'file' || !packSmallFile(out, item, precision, warn)) {
       const largeFile = packMetadata(out, item, precision, warn);
       if (largeFile) yield* packLargeFile(out, item, precision, warn);
     }
@@ -87,9 +87,9 @@ async function* packItems(
  * The same sequence as GNU tar, less its lstat: open with O_NOFOLLOW refuses a symlink, and
  * fstat on the descriptor tells what was opened.
  *
- * Returns false when the item is no longer a small regular file (or cannot be opened for another
- * reason): it is then archived the general way (packMetadata), which says what it is and reports
- * any error as before.
+ * Returns false when the item is not a small regular file (a larger one, or no longer a file) or
+ * cannot be opened for another reason: it is then archived the general way (packMetadata), which
+ * says what it is and reports any error as before.
  */
 function packSmallFile(
   out: Batches,
