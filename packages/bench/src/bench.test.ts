@@ -71,6 +71,11 @@ describe('benchmark arithmetic and report (pure)', () => {
       'save peak RSS flat': true,
       'restore peak RSS flat': false,
     });
+    // What a run exactly at the ceiling would achieve against the pipeline: pipeline ÷ ceiling.
+    const allows = Object.fromEntries(goals.map((g) => [g.goal, g.ceilingAllows]));
+    expect(allows['restore faster than the pipeline']).toBeCloseTo(4 / 2);
+    expect(allows['save faster than the pipeline']).toBeCloseTo(6 / 4);
+    expect(allows['restore close to the ceiling']).toBeUndefined();
     const markdown = renderMarkdown({
       quick: false,
       reps: 3,
@@ -99,7 +104,10 @@ describe('benchmark arithmetic and report (pure)', () => {
     expect(markdown).toContain(
       '| 1 GiB file | 954 MiB | 1 | 5.00 s (200 MB/s) | 6.00 s (167 MB/s) | 1.20× |',
     );
-    expect(markdown).toContain('| restore peak RSS flat | 2 GiB vs 0.5 GiB | 2.00× | ≤ 1.25× | **no** |');
+    expect(markdown).toContain('| restore peak RSS flat | 2 GiB vs 0.5 GiB | 2.00× | ≤ 1.25× |  | **no** |');
+    expect(markdown).toContain(
+      '| restore faster than the pipeline | 1 GiB file | 1.60× | ≥ 1.5× | 2.00× | yes |',
+    );
     expect(markdown).toContain('Machine: Test CPU, 2 cores, 8 GiB RAM');
     expect(markdown).toContain('| createPlan | 0.20 |');
   });
