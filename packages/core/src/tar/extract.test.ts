@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { statSync } from 'node:fs';
 import {
   chmod,
@@ -24,7 +25,6 @@ import { IntegrityError } from '../errors.js';
 import { isWithin } from '../paths/names.js';
 import { ArchiveExtractError, UnsafeArchiveError } from './errors.js';
 import { extractTar } from './extract.js';
-import { writeChunk } from './streams.js';
 
 /** Everything under `dir` (not following links): name → type and content or link target. */
 async function snapshot(dir: string): Promise<Record<string, string>> {
@@ -355,7 +355,7 @@ describe('extractTar: behaviour', () => {
           written = statSync(target).size;
         } catch {}
         maxAhead = Math.max(maxAhead, sent - written);
-        await writeChunk(sink, chunk);
+        if (!sink.write(chunk)) await once(sink, 'drain');
       }
       sink.end(undefined);
       pack.finalize();

@@ -1,6 +1,5 @@
-import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { readExactly, writeChunk } from './streams.js';
+import { readExactly } from './streams.js';
 
 function source(content: Buffer, cap = Number.POSITIVE_INFINITY) {
   return async (buffer: Buffer, position: number) => {
@@ -49,28 +48,5 @@ describe('readExactly', () => {
 
   it('writes nothing for an empty file', async () => {
     expect(await collect(source(Buffer.alloc(0)), 0)).toEqual({ copied: 0, bytes: Buffer.alloc(0) });
-  });
-});
-
-describe('writeChunk', () => {
-  it('waits for drain when the stream is full', async () => {
-    const stream = new PassThrough({ highWaterMark: 4 });
-    let resolved = false;
-    const pending = writeChunk(stream, Buffer.alloc(8)).then(() => {
-      resolved = true;
-    });
-    await new Promise((r) => setTimeout(r, 10));
-    expect(resolved).toBe(false);
-    stream.read();
-    await pending;
-    expect(resolved).toBe(true);
-  });
-
-  it('rejects instead of hanging when the stream is destroyed while waiting, or already was', async () => {
-    const stream = new Writable({ highWaterMark: 1, write: () => {} });
-    const pending = writeChunk(stream, Buffer.alloc(8));
-    stream.destroy();
-    await expect(pending).rejects.toThrow(/closed/);
-    await expect(writeChunk(stream, Buffer.alloc(1))).rejects.toThrow(/destroyed/);
   });
 });
