@@ -21,5 +21,8 @@ export * from './store/s3-store.js';
 export * from './store/store.js';
 export * from './tar/extract.js';
 export * from './tar/pack.js';
+export * from './transfer/chunk-worker.js';
 export * from './transfer/pack-reader.js';
 export * from './transfer/pack-writer.js';
+export * from './transfer/source-chunks.js';
+export * from './transfer/worker-chunks.js';

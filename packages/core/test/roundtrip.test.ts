@@ -11,6 +11,7 @@ import { saveCache } from '../src/engine/save.js';
 import { parseManifest } from '../src/format/manifest.js';
 import { Layout } from '../src/layout/layout.js';
 import { collect } from '../src/store/store.js';
+import { defaultChunkWorkerScript } from '../src/transfer/worker-chunks.js';
 import { type StoreFixture, storeKinds } from './stores.js';
 
 const version = 'b'.repeat(64);
@@ -102,6 +103,37 @@ describe.each(storeKinds)('save → restore round trip: $name', ({ create, skip 
     });
     expect(restored).toMatchObject({ matchedKey: 'tree-1', cacheHit: true, rawBytes: saved.rawBytes });
     expect(await snapshot(join(ws2, 'cache'))).toEqual(await snapshot(join(ws1, 'cache')));
+  });
+
+  it.skipIf(skip)('archives on a worker thread into the same chunks, and restores them', async () => {
+    const ws1 = join(work, 'ws1');
+    const chunkWorker = defaultChunkWorkerScript();
+    expect(chunkWorker).toBeDefined();
+    const saved = await saveCache(
+      { ...ctx, chunkWorker },
+      { ...base, scope: main, key: 'tree-worker', paths: ['cache'], workspace: ws1 },
+    );
+    expect(saved.outcome).toBe('saved');
+    const manifestOf = async (key: string) => {
+      const objects = await collect(fx.store.list(`ci/acme/widgets/heads/main/${version}/${key}/`));
+      const manifest = objects.find((o) => o.key.endsWith('manifest.json'));
+      return parseManifest(await fx.store.getObject(manifest?.key ?? ''));
+    };
+    const [byWorker, byMain] = await Promise.all([manifestOf('tree-worker'), manifestOf('tree-1')]);
+    expect(byWorker.chunks.map((c) => c[0])).toEqual(byMain.chunks.map((c) => c[0]));
+
+    const wsWorker = join(work, 'wsWorker');
+    await fs.mkdir(wsWorker);
+    const restored = await restoreCache(ctx, {
+      ...base,
+      scopes: [main],
+      primaryKey: 'tree-worker',
+      restoreKeys: [],
+      paths: ['cache'],
+      workspace: wsWorker,
+    });
+    expect(restored.cacheHit).toBe(true);
+    expect(await snapshot(join(wsWorker, 'cache'))).toEqual(await snapshot(join(ws1, 'cache')));
   });
 
   it.skipIf(skip)('writes a pack that stock zstd and tar can read', async () => {

@@ -1,6 +1,7 @@
 import { defaultCodec, type ZstdCodec } from '../format/codec.js';
 import type { Layout } from '../layout/layout.js';
 import type { Store } from '../store/store.js';
+import type { ChunkWorkerScript } from '../transfer/worker-chunks.js';
 
 export interface Logger {
   info(message: string): void;
@@ -18,9 +19,14 @@ export interface CacheContext {
   log?: Logger;
   /** Clock, injectable for tests. */
   now?: () => Date;
+  /**
+   * Archive (read, chunk and hash) on a worker thread started from this script, leaving the
+   * main thread to compress and upload: see defaultChunkWorkerScript. Default: on the main thread.
+   */
+  chunkWorker?: ChunkWorkerScript | undefined;
 }
 
-export function resolved(ctx: CacheContext): Required<CacheContext> {
+export function resolved(ctx: CacheContext): Required<Omit<CacheContext, 'chunkWorker'>> {
   return {
     store: ctx.store,
     layout: ctx.layout,

@@ -7,6 +7,8 @@ import type { Scope } from '../layout/scope.js';
 import { resolveCachePaths } from '../paths/resolve.js';
 import { createTarStream } from '../tar/pack.js';
 import { type ReusableChunk, type WritePackResult, writePack } from '../transfer/pack-writer.js';
+import { cutChunks } from '../transfer/source-chunks.js';
+import { chunksInWorker } from '../transfer/worker-chunks.js';
 import { type CacheContext, resolved } from './context.js';
 import { newId } from './ids.js';
 import { currentGeneration, type Generation, readListedManifest } from './match.js';
@@ -114,13 +116,21 @@ export async function saveCache(ctx: CacheContext, opts: SaveOptions): Promise<S
   const packId = newId(now);
   const packType = existing && !plan.rebase ? 'delta-archive' : 'base';
   const packKey = c.layout.packKey(entryDir, packId);
-  const written = await writePack(createTarStream(resolvedPaths.items, { onWarning: (m) => c.log.warn(m) }), {
+  const chunking = opts.chunking ?? ((opts.useDeltas ?? true) ? DEFAULT_CHUNKING : ARCHIVE_CHUNKING);
+  const onWarning = (message: string) => c.log.warn(message);
+  const chunks = ctx.chunkWorker
+    ? chunksInWorker(resolvedPaths.items, ctx.chunkWorker, {
+        chunking,
+        onWarning,
+        onFallback: (why) => c.log.debug(`Archiving on the main thread: the worker did not start (${why}).`),
+      })
+    : cutChunks(createTarStream(resolvedPaths.items, { onWarning }), chunking);
+  const written = await writePack(chunks, {
     store: c.store,
     codec: c.codec,
     packKey,
     tags: { type: packType },
     ...pick(opts, ['level', 'concurrency', 'partSize', 'queueSize', 'signal']),
-    chunking: opts.chunking ?? ((opts.useDeltas ?? true) ? DEFAULT_CHUNKING : ARCHIVE_CHUNKING),
     ...(plan.reuse ? { reuse: plan.reuse.map } : {}),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
   });

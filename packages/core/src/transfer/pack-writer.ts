@@ -1,10 +1,8 @@
-import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
-import { Chunker, type ChunkerOptions, DEFAULT_CHUNKING } from '../format/chunker.js';
 import type { ZstdCodec } from '../format/codec.js';
-import { looksIncompressible, storedFramePieces } from '../format/stored-frame.js';
+import { storedFramePieces } from '../format/stored-frame.js';
 import type { Store, Tags } from '../store/store.js';
 import { PieceChannel } from './piece-channel.js';
+import type { SourceChunk } from './source-chunks.js';
 
 /** Where an existing chunk can be found, for chunks a save may reuse instead of uploading. */
 export interface ReusableChunk {
@@ -30,7 +28,6 @@ export interface WritePackOptions {
   packKey: string;
   tags: Tags;
   level?: number;
-  chunking?: ChunkerOptions;
   /** Chunks compressed at once. */
   concurrency?: number;
   partSize?: number;
@@ -57,14 +54,17 @@ interface Job {
 }
 
 /**
- * Cuts a tar stream into content-defined chunks, compresses each as its own zstd frame in
- * parallel, and streams the frames in order into one pack object. Memory stays bounded by
- * `concurrency` chunks plus the uploader's parts in flight, whatever the cache size.
+ * Compresses each chunk of `source` (see cutChunks) as its own zstd frame, in parallel, and
+ * streams the frames in order into one pack object; chunks in `reuse` are only recorded. Memory
+ * stays bounded by `concurrency` chunks plus the uploader's parts in flight, whatever the cache
+ * size.
  */
-export async function writePack(source: Readable, opts: WritePackOptions): Promise<WritePackResult> {
+export async function writePack(
+  source: AsyncIterable<SourceChunk[]>,
+  opts: WritePackOptions,
+): Promise<WritePackResult> {
   const level = opts.level ?? 3;
   const concurrency = opts.concurrency ?? 8;
-  const chunker = new Chunker(opts.chunking ?? DEFAULT_CHUNKING);
   const chunks: WrittenChunk[] = [];
   const queue: Job[] = [];
   let rawBytes = 0;
@@ -107,27 +107,25 @@ export async function writePack(source: Readable, opts: WritePackOptions): Promi
     opts.onProgress?.(rawBytes, packBytes);
   };
 
-  const enqueue = async (chunk: Buffer): Promise<void> => {
-    rawBytes += chunk.length;
-    const hash = createHash('sha256').update(chunk).digest('hex');
+  const enqueue = async ({ data, hash, incompressible }: SourceChunk): Promise<void> => {
+    rawBytes += data.length;
     const reused = opts.reuse?.get(hash);
     // Incompressible chunks skip the compressor: zstd would only store them as raw blocks too.
     const frame = reused
       ? undefined
-      : looksIncompressible(chunk)
-        ? Promise.resolve(storedFramePieces(chunk))
-        : opts.codec.compress(chunk, level).then((frame) => [frame]);
+      : incompressible
+        ? Promise.resolve(storedFramePieces(data))
+        : opts.codec.compress(data, level).then((frame) => [frame]);
     frame?.catch(() => undefined); // handled when emitted, in order
-    queue.push({ hash, rawLength: chunk.length, reused, frame });
+    queue.push({ hash, rawLength: data.length, reused, frame });
     while (queue.length >= concurrency) await emit(queue.shift() as Job);
   };
 
   try {
-    for await (const data of source) {
+    for await (const chunks of source) {
       opts.signal?.throwIfAborted();
-      for (const chunk of chunker.push(data as Buffer)) await enqueue(chunk);
+      for (const chunk of chunks) await enqueue(chunk);
     }
-    for (const chunk of chunker.flush()) await enqueue(chunk);
     while (queue.length > 0) await emit(queue.shift() as Job);
     if (pack) {
       pack.end();

@@ -18,6 +18,7 @@ import { extractTar } from '../../src/tar/extract.js';
 import { createTarStream } from '../../src/tar/pack.js';
 import { readChunks } from '../../src/transfer/pack-reader.js';
 import { writePack } from '../../src/transfer/pack-writer.js';
+import { cutChunks } from '../../src/transfer/source-chunks.js';
 import { digest, makeTree, tempDir } from '../faults/support.js';
 
 const PACK_KEY = 'p/packs/one.pack';
@@ -55,13 +56,13 @@ describe('pack + archive readers (property-based)', () => {
     original = await digest(join(source, 'cache'));
     const items = (await resolveCachePaths(['cache'], { workspace: source })).items;
     const objects = new Map<string, Buffer>();
-    const written = await writePack(createTarStream(items), {
+    // Small chunks: many frames, so damage lands in headers, bodies and between frames.
+    const chunking = { minSize: 2 * 1024, avgSize: 8 * 1024, maxSize: 16 * 1024 };
+    const written = await writePack(cutChunks(createTarStream(items), chunking), {
       store: memoryStore(objects),
       codec: defaultCodec(),
       packKey: PACK_KEY,
       tags: { type: 'base' },
-      // Small chunks: many frames, so damage lands in headers, bodies and between frames.
-      chunking: { minSize: 2 * 1024, avgSize: 8 * 1024, maxSize: 16 * 1024 },
     });
     pack = objects.get(PACK_KEY) as Buffer;
     chunks = written.chunks.map((c) => ({

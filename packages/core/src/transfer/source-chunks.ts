@@ -1,0 +1,37 @@
+import { createHash } from 'node:crypto';
+import { Chunker, type ChunkerOptions } from '../format/chunker.js';
+import { looksIncompressible } from '../format/stored-frame.js';
+
+/** A chunk of an archive on its way into a pack. */
+export interface SourceChunk {
+  data: Buffer;
+  /** sha256 of `data`, hex. */
+  hash: string;
+  /** Stored as raw blocks rather than compressed (see looksIncompressible). */
+  incompressible: boolean;
+}
+
+export function describeChunk(data: Buffer): SourceChunk {
+  return {
+    data,
+    hash: createHash('sha256').update(data).digest('hex'),
+    incompressible: looksIncompressible(data),
+  };
+}
+
+/**
+ * Cuts an archive into content-defined chunks (see Chunker) and describes each, yielding them in
+ * the groups that each piece of input completes.
+ */
+export async function* cutChunks(
+  archive: AsyncIterable<Uint8Array>,
+  chunking: ChunkerOptions,
+): AsyncGenerator<SourceChunk[], void, undefined> {
+  const chunker = new Chunker(chunking);
+  for await (const data of archive) {
+    const chunks = chunker.push(data);
+    if (chunks.length > 0) yield chunks.map(describeChunk);
+  }
+  const last = chunker.flush();
+  if (last.length > 0) yield last.map(describeChunk);
+}
