@@ -3,13 +3,16 @@ import * as fs from 'node:fs/promises';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
   type CacheContext,
+  type ChunkWorkerScript,
   collect,
+  defaultChunkWorkerScript,
   defaultCodec,
   Layout,
   nativeCodec,
   restoreCache,
   S3Store,
   saveCache,
+  scriptAt,
   type ZstdCodec,
   zlibCodec,
 } from '@s3cache/core';
@@ -46,6 +49,17 @@ export function benchCodec(name: CodecName | undefined): ZstdCodec {
   return defaultCodec();
 }
 
+/**
+ * The archiving worker the action runs: its bundled script (packages/action/dist, kept in step
+ * with the sources by the action's dist check), which starts as fast as it does on a runner. The
+ * TypeScript one would first compile itself through tsx.
+ */
+export function benchChunkWorker(): ChunkWorkerScript | undefined {
+  return (
+    scriptAt(new URL('../../action/dist/chunk-worker.mjs', import.meta.url)) ?? defaultChunkWorkerScript()
+  );
+}
+
 /** s3cache's engine in-process, configured as the action and the CLI configure it (defaults). */
 export class S3CacheRunner {
   readonly ctx: CacheContext;
@@ -55,7 +69,12 @@ export class S3CacheRunner {
     readonly bucket: Pick<BenchBucket, 'name' | 'client'>,
     codec: ZstdCodec,
   ) {
-    this.ctx = { store: new S3Store(bucket.client, { bucket: bucket.name }), layout: this.layout, codec };
+    this.ctx = {
+      store: new S3Store(bucket.client, { bucket: bucket.name }),
+      layout: this.layout,
+      codec,
+      chunkWorker: benchChunkWorker(),
+    };
   }
 
   async save(ds: Dataset, key: string): Promise<SaveTiming> {

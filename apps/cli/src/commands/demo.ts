@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
   type CacheContext,
+  defaultChunkWorkerScript,
   type Logger,
   type RestoreResult,
   restoreCache,
@@ -92,6 +93,7 @@ async function runDemo(ctx: CommandContext, flags: DemoFlags): Promise<void> {
     layout: opened.layout,
     log: quietLogger(out),
     now: ctx.io.now,
+    chunkWorker: defaultChunkWorkerScript(),
   };
   const describe =
     opened.choice.source === 'default'

@@ -1,4 +1,4 @@
-import { saveCache } from '@s3cache/core';
+import { defaultChunkWorkerScript, saveCache } from '@s3cache/core';
 import type { Command } from 'commander';
 import { formatSave } from '../format/results.js';
 import { commandHelp } from '../program.js';
@@ -39,7 +39,13 @@ $ s3cache --store s3://ci-cache/team save -p target -k cargo-v1 --repository acm
         const result = await (async () => {
           try {
             return await saveCache(
-              { store, layout, log: ctx.out.logger(), now: ctx.io.now },
+              {
+                store,
+                layout,
+                log: ctx.out.logger(),
+                now: ctx.io.now,
+                chunkWorker: defaultChunkWorkerScript(),
+              },
               {
                 repository: run.repository,
                 scope: run.ref,
