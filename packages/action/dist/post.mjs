@@ -1,3 +1,3 @@
 import { createRequire as __s3cacheCreateRequire } from 'node:module';
 const require = __s3cacheCreateRequire(import.meta.url);
-import{saveImpl}from"./chunks/chunk-UT5MVZTH.mjs";import{RunnerStateProvider}from"./chunks/chunk-K22NH2PZ.mjs";await saveImpl(new RunnerStateProvider);
+import{saveImpl}from"./chunks/chunk-KFSUJVZE.mjs";import{RunnerStateProvider,runnerDeps,scriptAt}from"./chunks/chunk-HRS7LATI.mjs";import"./chunks/chunk-FH4GPISE.mjs";var chunkWorker=scriptAt(new URL("./chunk-worker.mjs",import.meta.url));await saveImpl(new RunnerStateProvider,runnerDeps(process.env,chunkWorker?{chunkWorker}:{}));

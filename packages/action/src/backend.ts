@@ -1,6 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import {
   type CacheContext,
+  type ChunkWorkerScript,
   collect,
   createS3Client,
   defaultCodec,
@@ -26,6 +27,8 @@ export interface ConnectOptions {
   getIDToken: (audience: string) => Promise<string>;
   audience: string;
   sessionName: string;
+  /** The bundled archiving worker (dist/chunk-worker.mjs), when it is there. */
+  chunkWorker?: ChunkWorkerScript | undefined;
 }
 
 export interface ClearResult {
@@ -44,7 +47,8 @@ export class CacheBackend {
   private constructor(
     private readonly client: S3Client,
     private readonly credentials: WebIdentityCredentials | undefined,
-    readonly context: Required<Pick<CacheContext, 'store' | 'layout' | 'codec' | 'log'>>,
+    readonly context: Required<Pick<CacheContext, 'store' | 'layout' | 'codec' | 'log'>> &
+      Pick<CacheContext, 'chunkWorker'>,
     readonly settings: S3Settings,
   ) {}
 
@@ -73,7 +77,8 @@ export class CacheBackend {
       });
       const store = new S3Store(client, { bucket: settings.bucket });
       const layout = new Layout(settings.prefix);
-      return new CacheBackend(client, credentials, { store, layout, codec, log: options.log }, settings);
+      const context = { store, layout, codec, log: options.log, chunkWorker: options.chunkWorker };
+      return new CacheBackend(client, credentials, context, settings);
     } catch (err) {
       credentials?.close();
       throw err;

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import * as core from '@actions/core';
-import { type Logger, ValidationError } from '@s3cache/core';
+import { type ChunkWorkerScript, type Logger, ValidationError } from '@s3cache/core';
 import { CacheBackend } from './backend.js';
 import { OIDC_AUDIENCE } from './constants.js';
 import { roleSessionName } from './credentials.js';
@@ -20,7 +20,10 @@ export const runnerLogger: Logger = {
   debug: (message) => core.debug(message),
 };
 
-export function runnerDeps(env: Env = process.env): ActionDeps {
+export function runnerDeps(
+  env: Env = process.env,
+  options: { chunkWorker?: ChunkWorkerScript } = {},
+): ActionDeps {
   return {
     env,
     input: (name) => core.getInput(name),
@@ -31,6 +34,7 @@ export function runnerDeps(env: Env = process.env): ActionDeps {
         getIDToken: (audience) => core.getIDToken(audience),
         audience: OIDC_AUDIENCE,
         sessionName: roleSessionName(env),
+        chunkWorker: options.chunkWorker,
       }),
   };
 }

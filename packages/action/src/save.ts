@@ -1,5 +1,9 @@
 // s3cache/save: save only, under the `key` input; always tries (no state from a restore).
+import { scriptAt } from '@s3cache/core';
+import { runnerDeps } from './runner.js';
 import { saveImpl } from './save-impl.js';
 import { OutputStateProvider } from './state.js';
 
-await saveImpl(new OutputStateProvider());
+// The archiving worker's script sits beside this entry in dist/ (see scripts/build.mjs).
+const chunkWorker = scriptAt(new URL('./chunk-worker.mjs', import.meta.url));
+await saveImpl(new OutputStateProvider(), runnerDeps(process.env, chunkWorker ? { chunkWorker } : {}));
