@@ -3,16 +3,16 @@ import * as fs from 'node:fs/promises';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
   type CacheContext,
-  type ChunkWorkerScript,
   collect,
-  defaultChunkWorkerScript,
   defaultCodec,
+  defaultWorkerScript,
   Layout,
   nativeCodec,
   restoreCache,
   S3Store,
   saveCache,
   scriptAt,
+  type WorkerScript,
   type ZstdCodec,
   zlibCodec,
 } from '@s3cache/core';
@@ -54,10 +54,8 @@ export function benchCodec(name: CodecName | undefined): ZstdCodec {
  * with the sources by the action's dist check), which starts as fast as it does on a runner. The
  * TypeScript one would first compile itself through tsx.
  */
-export function benchChunkWorker(): ChunkWorkerScript | undefined {
-  return (
-    scriptAt(new URL('../../action/dist/chunk-worker.mjs', import.meta.url)) ?? defaultChunkWorkerScript()
-  );
+export function benchWorker(): WorkerScript | undefined {
+  return scriptAt(new URL('../../action/dist/worker.mjs', import.meta.url)) ?? defaultWorkerScript();
 }
 
 /** s3cache's engine in-process, configured as the action and the CLI configure it (defaults). */
@@ -73,7 +71,7 @@ export class S3CacheRunner {
       store: new S3Store(bucket.client, { bucket: bucket.name }),
       layout: this.layout,
       codec,
-      chunkWorker: benchChunkWorker(),
+      worker: benchWorker(),
     };
   }
 

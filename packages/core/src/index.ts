@@ -26,3 +26,5 @@ export * from './transfer/pack-reader.js';
 export * from './transfer/pack-writer.js';
 export * from './transfer/source-chunks.js';
 export * from './transfer/worker-chunks.js';
+export * from './worker/errors.js';
+export * from './worker/script.js';

@@ -11,7 +11,7 @@ import { saveCache } from '../src/engine/save.js';
 import { parseManifest } from '../src/format/manifest.js';
 import { Layout } from '../src/layout/layout.js';
 import { collect } from '../src/store/store.js';
-import { defaultChunkWorkerScript } from '../src/transfer/worker-chunks.js';
+import { defaultWorkerScript } from '../src/worker/script.js';
 import { type StoreFixture, storeKinds } from './stores.js';
 
 const version = 'b'.repeat(64);
@@ -107,10 +107,10 @@ describe.each(storeKinds)('save → restore round trip: $name', ({ create, skip 
 
   it.skipIf(skip)('archives on a worker thread into the same chunks, and restores them', async () => {
     const ws1 = join(work, 'ws1');
-    const chunkWorker = defaultChunkWorkerScript();
-    expect(chunkWorker).toBeDefined();
+    const worker = defaultWorkerScript();
+    expect(worker).toBeDefined();
     const saved = await saveCache(
-      { ...ctx, chunkWorker },
+      { ...ctx, worker },
       { ...base, scope: main, key: 'tree-worker', paths: ['cache'], workspace: ws1 },
     );
     expect(saved.outcome).toBe('saved');

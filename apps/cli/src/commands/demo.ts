@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
   type CacheContext,
-  defaultChunkWorkerScript,
+  defaultWorkerScript,
   type Logger,
   type RestoreResult,
   restoreCache,
@@ -93,7 +93,7 @@ async function runDemo(ctx: CommandContext, flags: DemoFlags): Promise<void> {
     layout: opened.layout,
     log: quietLogger(out),
     now: ctx.io.now,
-    chunkWorker: defaultChunkWorkerScript(),
+    worker: defaultWorkerScript(),
   };
   const describe =
     opened.choice.source === 'default'

@@ -1,4 +1,4 @@
-import { defaultChunkWorkerScript, saveCache } from '@s3cache/core';
+import { defaultWorkerScript, saveCache } from '@s3cache/core';
 import type { Command } from 'commander';
 import { formatSave } from '../format/results.js';
 import { commandHelp } from '../program.js';
@@ -44,7 +44,7 @@ $ s3cache --store s3://ci-cache/team save -p target -k cargo-v1 --repository acm
                 layout,
                 log: ctx.out.logger(),
                 now: ctx.io.now,
-                chunkWorker: defaultChunkWorkerScript(),
+                worker: defaultWorkerScript(),
               },
               {
                 repository: run.repository,

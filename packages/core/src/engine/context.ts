@@ -1,7 +1,7 @@
 import { defaultCodec, type ZstdCodec } from '../format/codec.js';
 import type { Layout } from '../layout/layout.js';
 import type { Store } from '../store/store.js';
-import type { ChunkWorkerScript } from '../transfer/worker-chunks.js';
+import type { WorkerScript } from '../worker/script.js';
 
 export interface Logger {
   info(message: string): void;
@@ -20,13 +20,13 @@ export interface CacheContext {
   /** Clock, injectable for tests. */
   now?: () => Date;
   /**
-   * Archive (read, chunk and hash) on a worker thread started from this script, leaving the
-   * main thread to compress and upload: see defaultChunkWorkerScript. Default: on the main thread.
+   * Saves archive (read, chunk and hash) on a worker thread started from this script while the
+   * main thread compresses and uploads: see defaultWorkerScript. Default: on the main thread.
    */
-  chunkWorker?: ChunkWorkerScript | undefined;
+  worker?: WorkerScript | undefined;
 }
 
-export function resolved(ctx: CacheContext): Required<Omit<CacheContext, 'chunkWorker'>> {
+export function resolved(ctx: CacheContext): Required<Omit<CacheContext, 'worker'>> {
   return {
     store: ctx.store,
     layout: ctx.layout,

@@ -118,8 +118,8 @@ export async function saveCache(ctx: CacheContext, opts: SaveOptions): Promise<S
   const packKey = c.layout.packKey(entryDir, packId);
   const chunking = opts.chunking ?? ((opts.useDeltas ?? true) ? DEFAULT_CHUNKING : ARCHIVE_CHUNKING);
   const onWarning = (message: string) => c.log.warn(message);
-  const chunks = ctx.chunkWorker
-    ? chunksInWorker(resolvedPaths.items, ctx.chunkWorker, {
+  const chunks = ctx.worker
+    ? chunksInWorker(resolvedPaths.items, ctx.worker, {
         chunking,
         onWarning,
         onFallback: (why) => c.log.debug(`Archiving on the main thread: the worker did not start (${why}).`),

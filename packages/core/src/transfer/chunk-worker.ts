@@ -1,8 +1,8 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { ChunkerOptions } from '../format/chunker.js';
 import type { ResolvedItem } from '../paths/resolve.js';
-import { ArchivePackError } from '../tar/errors.js';
 import { createTarStream } from '../tar/pack.js';
+import { type SerializedError, serializeError } from '../worker/errors.js';
 import { cutChunks, type SourceChunk } from './source-chunks.js';
 
 /**
@@ -28,10 +28,6 @@ export type WorkerMessage =
 
 /** Sent by the main thread for every group it took. */
 export type ParentMessage = { type: 'credit' };
-
-export type SerializedError =
-  | { kind: 'pack'; message: string; path: string; cause: { message: string; code?: string } | undefined }
-  | { kind: 'other'; name: string; message: string };
 
 export async function runChunkWorker(port: MessagePort, data: ChunkWorkerData): Promise<void> {
   let credits = data.credits;
@@ -109,33 +105,4 @@ export function chunksOf(message: Extract<WorkerMessage, { type: 'chunks' }>): S
     at += length;
   });
   return chunks;
-}
-
-export function serializeError(err: unknown): SerializedError {
-  if (err instanceof ArchivePackError) {
-    const cause = err.cause as (Error & { code?: string }) | undefined;
-    return {
-      kind: 'pack',
-      message: err.message.endsWith(`: ${err.path}`)
-        ? err.message.slice(0, -(err.path.length + 2))
-        : err.message,
-      path: err.path,
-      cause: cause ? { message: cause.message, ...(cause.code ? { code: cause.code } : {}) } : undefined,
-    };
-  }
-  const e = err as Error | undefined;
-  return { kind: 'other', name: e?.name ?? 'Error', message: e?.message ?? String(err) };
-}
-
-/** The worker's error as the in-process archiver would have thrown it. */
-export function deserializeError(error: SerializedError): Error {
-  if (error.kind === 'pack') {
-    const cause = error.cause
-      ? Object.assign(new Error(error.cause.message), error.cause.code ? { code: error.cause.code } : {})
-      : undefined;
-    return new ArchivePackError(error.message, error.path, cause ? { cause } : undefined);
-  }
-  const out = new Error(error.message);
-  out.name = error.name;
-  return out;
 }

@@ -8,12 +8,13 @@ import { type ChunkerOptions, DEFAULT_CHUNKING } from '../format/chunker.js';
 import { resolveCachePaths } from '../paths/resolve.js';
 import { ArchivePackError } from '../tar/errors.js';
 import { createTarStream } from '../tar/pack.js';
+import { defaultWorkerScript, type WorkerScript } from '../worker/script.js';
 import { cutChunks, type SourceChunk } from './source-chunks.js';
-import { type ChunkWorkerScript, chunksInWorker, defaultChunkWorkerScript } from './worker-chunks.js';
+import { chunksInWorker } from './worker-chunks.js';
 
 let sandbox: string;
 let workspace: string;
-const worker = defaultChunkWorkerScript() as ChunkWorkerScript;
+const worker = defaultWorkerScript() as WorkerScript;
 
 beforeAll(async () => {
   sandbox = await mkdtemp(path.join(os.tmpdir(), 's3cache-worker-chunks-'));
@@ -44,7 +45,7 @@ const summary = (chunks: SourceChunk[]) =>
 describe('chunksInWorker', () => {
   it('finds its worker script beside the module, in source and in builds', () => {
     expect(worker).toBeDefined();
-    expect(worker.url.pathname).toMatch(/chunk-worker-entry\.(ts|js)$/);
+    expect(worker.url.pathname).toMatch(/worker\/entry\.(ts|js)$/);
   });
 
   it('gives the chunks, hashes and bytes the main thread would, in order', async () => {
