@@ -14,7 +14,7 @@ import * as esbuild from 'esbuild';
 
 const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const distDir = path.join(packageDir, 'dist');
-const ENTRIES = ['main', 'post', 'restore', 'save', 'chunk-worker'];
+const ENTRIES = ['main', 'post', 'restore', 'save', 'worker'];
 
 /** @param {string} outdir */
 async function bundle(outdir) {

@@ -1,7 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import {
   type CacheContext,
-  type ChunkWorkerScript,
   collect,
   createS3Client,
   defaultCodec,
@@ -16,6 +15,7 @@ import {
   type SaveResult,
   StoreError,
   saveCache,
+  type WorkerScript,
 } from '@s3cache/core';
 import { WebIdentityCredentials } from './credentials.js';
 import type { S3Settings } from './inputs.js';
@@ -27,8 +27,8 @@ export interface ConnectOptions {
   getIDToken: (audience: string) => Promise<string>;
   audience: string;
   sessionName: string;
-  /** The bundled archiving worker (dist/chunk-worker.mjs), when it is there. */
-  chunkWorker?: ChunkWorkerScript | undefined;
+  /** The bundled archiving worker (dist/worker.mjs), when it is there. */
+  worker?: WorkerScript | undefined;
 }
 
 export interface ClearResult {
@@ -48,7 +48,7 @@ export class CacheBackend {
     private readonly client: S3Client,
     private readonly credentials: WebIdentityCredentials | undefined,
     readonly context: Required<Pick<CacheContext, 'store' | 'layout' | 'codec' | 'log'>> &
-      Pick<CacheContext, 'chunkWorker'>,
+      Pick<CacheContext, 'worker'>,
     readonly settings: S3Settings,
   ) {}
 
@@ -77,7 +77,7 @@ export class CacheBackend {
       });
       const store = new S3Store(client, { bucket: settings.bucket });
       const layout = new Layout(settings.prefix);
-      const context = { store, layout, codec, log: options.log, chunkWorker: options.chunkWorker };
+      const context = { store, layout, codec, log: options.log, worker: options.worker };
       return new CacheBackend(client, credentials, context, settings);
     } catch (err) {
       credentials?.close();

@@ -4,6 +4,6 @@ import { runnerDeps } from './runner.js';
 import { saveImpl } from './save-impl.js';
 import { RunnerStateProvider } from './state.js';
 
-// The archiving worker's script sits beside this entry in dist/ (see scripts/build.mjs).
-const chunkWorker = scriptAt(new URL('./chunk-worker.mjs', import.meta.url));
-await saveImpl(new RunnerStateProvider(), runnerDeps(process.env, chunkWorker ? { chunkWorker } : {}));
+// s3cache's worker thread (archiving, extracting) runs this script beside the entry in dist/.
+const worker = scriptAt(new URL('./worker.mjs', import.meta.url));
+await saveImpl(new RunnerStateProvider(), runnerDeps(process.env, worker ? { worker } : {}));

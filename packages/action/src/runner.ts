@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import * as core from '@actions/core';
-import { type ChunkWorkerScript, type Logger, ValidationError } from '@s3cache/core';
+import { type Logger, ValidationError, type WorkerScript } from '@s3cache/core';
 import { CacheBackend } from './backend.js';
 import { OIDC_AUDIENCE } from './constants.js';
 import { roleSessionName } from './credentials.js';
@@ -20,10 +20,7 @@ export const runnerLogger: Logger = {
   debug: (message) => core.debug(message),
 };
 
-export function runnerDeps(
-  env: Env = process.env,
-  options: { chunkWorker?: ChunkWorkerScript } = {},
-): ActionDeps {
+export function runnerDeps(env: Env = process.env, options: { worker?: WorkerScript } = {}): ActionDeps {
   return {
     env,
     input: (name) => core.getInput(name),
@@ -34,7 +31,7 @@ export function runnerDeps(
         getIDToken: (audience) => core.getIDToken(audience),
         audience: OIDC_AUDIENCE,
         sessionName: roleSessionName(env),
-        chunkWorker: options.chunkWorker,
+        worker: options.worker,
       }),
   };
 }
