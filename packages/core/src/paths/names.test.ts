@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { collapseNested, compareArchiveNames, isWithin, toArchiveName } from './names.js';
 
@@ -34,6 +35,29 @@ describe('compareArchiveNames', () => {
       'a-b',
       'a.b',
     ]);
+  });
+
+  it('orders as a segment-by-segment comparison would, for any names', () => {
+    const bySegments = (a: string, b: string): number => {
+      const left = a.split('/');
+      const right = b.split('/');
+      for (let i = 0; i < Math.min(left.length, right.length); i++) {
+        const x = left[i] as string;
+        const y = right[i] as string;
+        if (x !== y) return x < y ? -1 : 1;
+      }
+      return left.length - right.length;
+    };
+    const name = fc.string({
+      unit: fc.constantFrom('a', 'b', '/', '-', '.', ' ', '!', 'é', '😀', '~'),
+      maxLength: 8,
+    });
+    fc.assert(
+      fc.property(name, name, (a, b) => {
+        expect(Math.sign(compareArchiveNames(a, b))).toBe(Math.sign(bySegments(a, b)));
+      }),
+      { numRuns: 5000 },
+    );
   });
 });
 

@@ -26,16 +26,19 @@ export function isWithin(parent: string, child: string): boolean {
  * sorts before everything inside it (so extraction meets parents first).
  */
 export function compareArchiveNames(a: string, b: string): number {
-  const left = a.split('/');
-  const right = b.split('/');
-  const common = Math.min(left.length, right.length);
-  for (let i = 0; i < common; i++) {
-    const x = left[i] ?? '';
-    const y = right[i] ?? '';
-    if (x !== y) return x < y ? -1 : 1;
+  // Equivalent to comparing the '/'-split segments pairwise, without splitting (a sort of 50,000
+  // names made 1.6 million arrays): at the first difference, a '/' ends the shorter segment, so
+  // it sorts below every other code unit, and a name that ends first is a parent or a prefix.
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return (x === SLASH ? -1 : x) - (y === SLASH ? -1 : y);
   }
-  return left.length - right.length;
+  return a.length - b.length;
 }
+
+const SLASH = 0x2f;
 
 /**
  * Removes duplicates and every path that lies inside another one: a nested root adds no
