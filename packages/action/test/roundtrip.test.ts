@@ -64,6 +64,8 @@ describe.skipIf(s3TestsSkipped())('save and restore through dist/', () => {
     expect(saved.log).toContain(`Cache saved with key: ${key}`);
     // The bundle has no @mongodb-js/zstd: core must fall back to node:zlib (Node 24).
     expect(saved.log.find((l) => l.startsWith('Cache store:'))).toMatch(/zstd node:zlib\)$/);
+    // The files were archived on the bundled worker thread (dist/worker.mjs), not in-thread.
+    expect(saved.debug).toContain('Archived on a worker thread.');
 
     const target = workspace();
     const restored = await step('restore', target, { key, path: 'deps\nbuild/*.o' });

@@ -118,11 +118,15 @@ export async function saveCache(ctx: CacheContext, opts: SaveOptions): Promise<S
   const packKey = c.layout.packKey(entryDir, packId);
   const chunking = opts.chunking ?? ((opts.useDeltas ?? true) ? DEFAULT_CHUNKING : ARCHIVE_CHUNKING);
   const onWarning = (message: string) => c.log.warn(message);
+  let inWorker = ctx.worker !== undefined;
   const chunks = ctx.worker
     ? chunksInWorker(resolvedPaths.items, ctx.worker, {
         chunking,
         onWarning,
-        onFallback: (why) => c.log.debug(`Archiving on the main thread: the worker did not start (${why}).`),
+        onFallback: (why) => {
+          inWorker = false;
+          c.log.debug(`Archiving on the main thread: the worker did not start (${why}).`);
+        },
       })
     : cutChunks(createTarStream(resolvedPaths.items, { onWarning }), chunking);
   const written = await writePack(chunks, {
@@ -134,6 +138,7 @@ export async function saveCache(ctx: CacheContext, opts: SaveOptions): Promise<S
     ...(plan.reuse ? { reuse: plan.reuse.map } : {}),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
   });
+  c.log.debug(`Archived ${inWorker ? 'on a worker thread' : 'on the main thread'}.`);
 
   const oldPacks = plan.reuse?.packs ?? [];
   const manifest = buildManifest({
