@@ -8,7 +8,7 @@ import {
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import type { Tags } from './store.js';
+import { encodeTags, type Tags } from './store.js';
 
 /** S3's smallest part, the last one excepted. */
 export const MIN_PART_BYTES = 5 * 1024 * 1024;
@@ -47,8 +47,7 @@ export async function uploadStream(body: AsyncIterable<Uint8Array>, p: StreamUpl
   if (!(p.partSize >= MIN_PART_BYTES)) throw new RangeError(`part size ${p.partSize} is below 5 MiB`);
   const { client, bucket, key, signal } = p;
   const options = signal ? { abortSignal: signal } : {};
-  const tagging =
-    p.tags && Object.keys(p.tags).length > 0 ? new URLSearchParams(p.tags).toString() : undefined;
+  const tagging = (p.tags && encodeTags(p.tags)) || undefined;
   const free: Buffer[] = [];
   let allocated = 0;
   const inFlight = new Set<Promise<void>>();

@@ -15,15 +15,15 @@ import {
 import { AlreadyExistsError, IntegrityError, ObjectMissingError, StoreError } from '../errors.js';
 import { UploadTooLargeError, uploadStream } from './multipart-upload.js';
 import { withRetry } from './retry.js';
-import type {
-  DeleteRequest,
-  DeleteResult,
-  MultipartUploadInfo,
-  ObjectInfo,
-  PutOptions,
-  Store,
-  Tags,
-  UploadOptions,
+import {
+  type DeleteRequest,
+  type DeleteResult,
+  encodeTags,
+  type MultipartUploadInfo,
+  type ObjectInfo,
+  type PutOptions,
+  type Store,
+  type UploadOptions,
 } from './store.js';
 
 export interface S3ClientOptions {
@@ -123,10 +123,6 @@ function transient(err: unknown): boolean {
   return /ECONNRESET|EPIPE|ETIMEDOUT|ECONNREFUSED|socket|Timeout|Premature|aborted|TimeoutError/i.test(
     `${code} ${(err as Error)?.message ?? ''}`,
   );
-}
-
-export function encodeTags(tags: Tags): string {
-  return new URLSearchParams(tags).toString();
 }
 
 export interface S3StoreOptions {

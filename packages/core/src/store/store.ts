@@ -1,5 +1,10 @@
 export type Tags = Record<string, string>;
 
+/** Tags as S3's `x-amz-tagging` header and `Tagging` parameters take them. */
+export function encodeTags(tags: Tags): string {
+  return new URLSearchParams(tags).toString();
+}
+
 export interface ObjectInfo {
   key: string;
   size: number;
