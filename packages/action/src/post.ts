@@ -4,6 +4,6 @@ import { runnerDeps } from './runner.js';
 import { saveImpl } from './save-impl.js';
 import { RunnerStateProvider } from './state.js';
 
-// s3cache's worker thread (archiving, extracting) runs this script beside the entry in dist/.
+// The archiving worker thread runs this script, beside the entry in dist/.
 const worker = scriptAt(new URL('./worker.mjs', import.meta.url));
 await saveImpl(new RunnerStateProvider(), runnerDeps(process.env, worker ? { worker } : {}));

@@ -5,10 +5,8 @@ import { FORMAT, type Manifest, type PackRef, serializeManifest } from '../forma
 import { validateKey } from '../layout/keys.js';
 import type { Scope } from '../layout/scope.js';
 import { resolveCachePaths } from '../paths/resolve.js';
-import { createTarStream } from '../tar/pack.js';
+import { archiveChunks } from '../transfer/archive-chunks.js';
 import { type ReusableChunk, type WritePackResult, writePack } from '../transfer/pack-writer.js';
-import { cutChunks } from '../transfer/source-chunks.js';
-import { chunksInWorker } from '../transfer/worker-chunks.js';
 import { type CacheContext, resolved } from './context.js';
 import { newId } from './ids.js';
 import { currentGeneration, type Generation, readListedManifest } from './match.js';
@@ -117,18 +115,16 @@ export async function saveCache(ctx: CacheContext, opts: SaveOptions): Promise<S
   const packType = existing && !plan.rebase ? 'delta-archive' : 'base';
   const packKey = c.layout.packKey(entryDir, packId);
   const chunking = opts.chunking ?? ((opts.useDeltas ?? true) ? DEFAULT_CHUNKING : ARCHIVE_CHUNKING);
-  const onWarning = (message: string) => c.log.warn(message);
   let inWorker = ctx.worker !== undefined;
-  const chunks = ctx.worker
-    ? chunksInWorker(resolvedPaths.items, ctx.worker, {
-        chunking,
-        onWarning,
-        onFallback: (why) => {
-          inWorker = false;
-          c.log.debug(`Archiving on the main thread: the worker did not start (${why}).`);
-        },
-      })
-    : cutChunks(createTarStream(resolvedPaths.items, { onWarning }), chunking);
+  const chunks = archiveChunks(resolvedPaths.items, {
+    worker: ctx.worker,
+    chunking,
+    onWarning: (message) => c.log.warn(message),
+    onFallback: (why) => {
+      inWorker = false;
+      c.log.debug(`Archiving on the main thread: the worker did not start (${why}).`);
+    },
+  });
   const written = await writePack(chunks, {
     store: c.store,
     codec: c.codec,

@@ -122,9 +122,9 @@ export async function writePack(
   };
 
   try {
-    for await (const chunks of source) {
+    for await (const group of source) {
       opts.signal?.throwIfAborted();
-      for (const chunk of chunks) await enqueue(chunk);
+      for (const chunk of group) await enqueue(chunk);
     }
     while (queue.length > 0) await emit(queue.shift() as Job);
     if (pack) {

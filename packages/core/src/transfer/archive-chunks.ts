@@ -7,7 +7,9 @@ import { startWorker, type WorkerScript } from '../worker/script.js';
 import { type ChunkWorkerData, chunksOf, type ParentMessage, type WorkerMessage } from './chunk-worker.js';
 import { cutChunks, type SourceChunk } from './source-chunks.js';
 
-export interface WorkerChunksOptions {
+export interface ArchiveChunksOptions {
+  /** The worker thread to archive on; without one, archiving runs on the calling thread. */
+  worker?: WorkerScript | undefined;
   chunking: ChunkerOptions;
   onWarning: (message: string) => void;
   /** Told when the worker could not start and archiving fell back to the main thread. */
@@ -17,16 +19,20 @@ export interface WorkerChunksOptions {
 }
 
 /**
- * The chunks of the tar archive of `items`, made on a worker thread (see chunk-worker.ts): the
- * same chunks, hashes and warnings, and the same errors, as cutChunks(createTarStream(items))
- * gives on the main thread. A worker that cannot start (its script will not load, threads are
- * unavailable) is not an error: the archive is then made on the main thread instead.
+ * The chunks of the tar archive of `items`: cutChunks(createTarStream(items)), on `opts.worker`
+ * when given (see chunk-worker.ts), with the same chunks, hashes, warnings and errors. A worker
+ * that cannot start (its script will not load, threads are unavailable) is not an error: the
+ * archive is then made on the calling thread instead.
  */
-export async function* chunksInWorker(
+export async function* archiveChunks(
   items: readonly ResolvedItem[],
-  script: WorkerScript,
-  opts: WorkerChunksOptions,
+  opts: ArchiveChunksOptions,
 ): AsyncGenerator<SourceChunk[], void, undefined> {
+  const inThread = () => cutChunks(createTarStream(items, { onWarning: opts.onWarning }), opts.chunking);
+  if (!opts.worker) {
+    yield* inThread();
+    return;
+  }
   const data: ChunkWorkerData = {
     items,
     chunking: opts.chunking,
@@ -35,10 +41,10 @@ export async function* chunksInWorker(
   };
   let worker: Worker;
   try {
-    worker = startWorker(script, data);
+    worker = startWorker(opts.worker, data);
   } catch (err) {
     opts.onFallback?.((err as Error).message);
-    yield* cutChunks(createTarStream(items, { onWarning: opts.onWarning }), opts.chunking);
+    yield* inThread();
     return;
   }
   const inbox: WorkerMessage[] = [];
@@ -72,7 +78,7 @@ export async function* chunksInWorker(
           const why = failure?.message ?? 'the archiving worker exited before it finished';
           if (started) throw failure ?? new Error(why);
           opts.onFallback?.(why);
-          yield* cutChunks(createTarStream(items, { onWarning: opts.onWarning }), opts.chunking);
+          yield* inThread();
           return;
         }
         await new Promise<void>((resolve) => {

@@ -9,8 +9,8 @@ import { resolveCachePaths } from '../paths/resolve.js';
 import { ArchivePackError } from '../tar/errors.js';
 import { createTarStream } from '../tar/pack.js';
 import { defaultWorkerScript, type WorkerScript } from '../worker/script.js';
+import { archiveChunks } from './archive-chunks.js';
 import { cutChunks, type SourceChunk } from './source-chunks.js';
-import { chunksInWorker } from './worker-chunks.js';
 
 let sandbox: string;
 let workspace: string;
@@ -42,7 +42,7 @@ async function all(groups: AsyncIterable<SourceChunk[]>): Promise<SourceChunk[]>
 const summary = (chunks: SourceChunk[]) =>
   chunks.map((c) => ({ hash: c.hash, length: c.data.length, incompressible: c.incompressible }));
 
-describe('chunksInWorker', () => {
+describe('archiveChunks on a worker', () => {
   it('finds its worker script beside the module, in source and in builds', () => {
     expect(worker).toBeDefined();
     expect(worker.url.pathname).toMatch(/worker\/entry\.(ts|js)$/);
@@ -54,7 +54,8 @@ describe('chunksInWorker', () => {
     const here = await all(cutChunks(createTarStream(items), chunking));
     const fallbacks: string[] = [];
     const there = await all(
-      chunksInWorker(items, worker, {
+      archiveChunks(items, {
+        worker,
         chunking,
         onWarning: () => undefined,
         onFallback: (why) => fallbacks.push(why),
@@ -79,7 +80,8 @@ describe('chunksInWorker', () => {
     const warnings: string[] = [];
     const fallbacks: string[] = [];
     await all(
-      chunksInWorker([...items, gone], worker, {
+      archiveChunks([...items, gone], {
+        worker,
         chunking: DEFAULT_CHUNKING,
         onWarning: (m) => warnings.push(m),
         onFallback: (why) => fallbacks.push(why),
@@ -90,7 +92,8 @@ describe('chunksInWorker', () => {
     // A name too long for the file system: the open fails with ENAMETOOLONG.
     const bad = { path: path.join(workspace, 'x'.repeat(5000)), name: 'x', type: 'file' as const };
     const failure = await all(
-      chunksInWorker([bad], worker, {
+      archiveChunks([bad], {
+        worker,
         chunking: DEFAULT_CHUNKING,
         onWarning: () => {},
         onFallback: (why) => fallbacks.push(why),
@@ -110,11 +113,12 @@ describe('chunksInWorker', () => {
     const { items } = await resolveCachePaths(['cache/d1'], { workspace });
     const fallbacks: string[] = [];
     const chunks = await all(
-      chunksInWorker(
-        items,
-        { url: pathToFileURL(broken) },
-        { chunking: DEFAULT_CHUNKING, onWarning: () => {}, onFallback: (why) => fallbacks.push(why) },
-      ),
+      archiveChunks(items, {
+        worker: { url: pathToFileURL(broken) },
+        chunking: DEFAULT_CHUNKING,
+        onWarning: () => {},
+        onFallback: (why) => fallbacks.push(why),
+      }),
     );
     expect(fallbacks).toEqual(['cannot load']);
     expect(summary(chunks)).toEqual(summary(await all(cutChunks(createTarStream(items), DEFAULT_CHUNKING))));
@@ -122,7 +126,8 @@ describe('chunksInWorker', () => {
 
   it('stops the worker when the consumer stops early', async () => {
     const { items } = await resolveCachePaths(['cache'], { workspace });
-    const groups = chunksInWorker(items, worker, {
+    const groups = archiveChunks(items, {
+      worker,
       chunking: DEFAULT_CHUNKING,
       onWarning: () => {},
       groupBytes: 64 * 1024,
