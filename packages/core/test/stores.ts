@@ -2,9 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
-import { createTestBucket, s3TestsSkipped, testS3ClientConfig } from '@s3cache/testkit';
+import { createTestBucket, s3TestConfig, s3TestsSkipped, testS3ClientConfig } from '@s3cache/testkit';
 import { DirStore } from '../src/store/dir-store.js';
-import { S3Store } from '../src/store/s3-store.js';
+import { createS3Client, type S3ClientOptions, S3Store } from '../src/store/s3-store.js';
 import type { Store } from '../src/store/store.js';
 
 export interface StoreFixture {
@@ -44,3 +44,17 @@ export const storeKinds: StoreKind[] = [
     },
   },
 ];
+
+/**
+ * A client as the engine makes it (createS3Client: unsigned parts, timeouts, retries) for the
+ * test endpoint; `options` override it (another endpoint, such as a fault proxy, or knobs).
+ */
+export function engineTestClient(options: S3ClientOptions = {}): S3Client {
+  const config = s3TestConfig();
+  return createS3Client({
+    endpoint: config.endpoint,
+    region: config.region,
+    credentials: testS3ClientConfig(config).credentials as { accessKeyId: string; secretAccessKey: string },
+    ...options,
+  });
+}

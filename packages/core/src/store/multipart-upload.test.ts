@@ -1,20 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { GetObjectTaggingCommand, ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
-import { s3TestConfig, s3TestsSkipped, testS3ClientConfig, withTestBucket } from '@s3cache/testkit';
+import { s3TestsSkipped, withTestBucket } from '@s3cache/testkit';
 import { describe, expect, it } from 'vitest';
+import { engineTestClient } from '../../test/stores.js';
 import { MIN_PART_BYTES, uploadStream } from './multipart-upload.js';
-import { createS3Client, S3Store } from './s3-store.js';
+import { S3Store } from './s3-store.js';
 
 const MiB = 1024 * 1024;
 
 /** Our client (unsigned parts and all), recording each command and how many parts were in flight. */
 function recordingClient(): { client: S3Client; commands: string[]; maxPartsInFlight: () => number } {
-  const config = s3TestConfig();
-  const client = createS3Client({
-    endpoint: config.endpoint,
-    region: config.region,
-    credentials: testS3ClientConfig(config).credentials as { accessKeyId: string; secretAccessKey: string },
-  });
+  const client = engineTestClient();
   const commands: string[] = [];
   let inFlight = 0;
   let max = 0;

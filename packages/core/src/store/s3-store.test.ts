@@ -1,23 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { s3TestConfig, s3TestsSkipped, testS3ClientConfig, withTestBucket } from '@s3cache/testkit';
+import { s3TestsSkipped, withTestBucket } from '@s3cache/testkit';
 import { describe, expect, it } from 'vitest';
-import { createS3Client, S3Store } from './s3-store.js';
+import { engineTestClient } from '../../test/stores.js';
+import { S3Store } from './s3-store.js';
 
 const MiB = 1024 * 1024;
 
 describe.skipIf(s3TestsSkipped())('createS3Client', () => {
   it('sends multipart parts with an unsigned payload and everything else signed; the pack lands intact', async () => {
     await withTestBucket(async (bucket) => {
-      const config = s3TestConfig();
-      const client = createS3Client({
-        endpoint: config.endpoint,
-        region: config.region,
-        credentials: testS3ClientConfig(config).credentials as {
-          accessKeyId: string;
-          secretAccessKey: string;
-        },
-      });
+      const client = engineTestClient();
       const seen: { command: string | undefined; payload: string | undefined; signed: boolean }[] = [];
       // The deserialize step runs innermost: it sees each request as signed and sent.
       client.middlewareStack.add(

@@ -15,15 +15,15 @@ import {
   s3TestConfig,
   startFaultProxy,
   type TestBucket,
-  testS3ClientConfig,
 } from '@s3cache/testkit';
 import { expect } from 'vitest';
 import type { CacheContext } from '../../src/engine/context.js';
 import { restoreCache } from '../../src/engine/restore.js';
 import { parseManifest } from '../../src/format/manifest.js';
 import { Layout } from '../../src/layout/layout.js';
-import { createS3Client, S3Store } from '../../src/store/s3-store.js';
+import { S3Store } from '../../src/store/s3-store.js';
 import { collect, type Store } from '../../src/store/store.js';
+import { engineTestClient } from '../stores.js';
 
 export const VERSION = 'c'.repeat(64);
 export const REPOSITORY = 'acme/app';
@@ -69,13 +69,8 @@ export async function startFaultLab(plan: FaultPlan = { rules: [] }, prefix = 'f
     layout,
     direct: new S3Store(bucket.client, { bucket: bucket.name }),
     faulty(knobs = QUICK) {
-      const client = createS3Client({
+      const client = engineTestClient({
         endpoint: proxy.url,
-        region: config.region,
-        credentials: testS3ClientConfig(config).credentials as {
-          accessKeyId: string;
-          secretAccessKey: string;
-        },
         maxSockets: 16,
         ...(knobs.idleTimeoutMs !== undefined ? { idleTimeoutMs: knobs.idleTimeoutMs } : {}),
         ...(knobs.connectionTimeoutMs !== undefined
