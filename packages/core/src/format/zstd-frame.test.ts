@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { IntegrityError } from '../errors.js';
 import { nativeCodec, type ZstdCodec, zlibCodec } from './codec.js';
+import { PieceList } from './piece-list.js';
 import { storedFrameContent } from './zstd-frame.js';
 
 const codecs: [string, () => ZstdCodec][] = [['native', nativeCodec]];
@@ -48,6 +49,27 @@ describe('storedFrameContent', () => {
     const content = storedFrameContent(rawFrame(blocks), 128 * 1024 + 1000) ?? [];
     expect(content).toHaveLength(2);
     expect(Buffer.concat(content).equals(Buffer.concat(blocks))).toBe(true);
+  });
+
+  it('reads a frame split into pieces anywhere, headers included, as views of the pieces', () => {
+    const blocks = [randomBytes(128 * 1024), randomBytes(128 * 1024), randomBytes(777)];
+    const frame = rawFrame(blocks, { contentSize: 2 * 128 * 1024 + 777 });
+    const expected = Buffer.concat(blocks);
+    // Cuts inside the magic, the descriptor, the content size, a block header and a block.
+    for (const cuts of [
+      [1],
+      [4, 5],
+      [7],
+      [10, 11, 12],
+      [10 + 3 + 128 * 1024 + 1],
+      [3, 9000, 64 * 1024, 200_000],
+    ]) {
+      const points = [0, ...cuts, frame.length];
+      const pieces = points.slice(1).map((end, i) => Buffer.from(frame.subarray(points[i], end)));
+      const content = storedFrameContent(new PieceList(pieces), expected.length) ?? [];
+      expect(Buffer.concat(content).equals(expected)).toBe(true);
+      for (const view of content) expect(pieces.some((piece) => piece.buffer === view.buffer)).toBe(true);
+    }
   });
 
   it('declines frames whose size, shape or checksum it does not vouch for', () => {

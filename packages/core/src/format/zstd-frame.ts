@@ -1,4 +1,5 @@
 import { IntegrityError } from '../errors.js';
+import { PieceList } from './piece-list.js';
 
 const ZSTD_MAGIC = 0xfd2fb528;
 
@@ -21,7 +22,7 @@ export interface FrameInfo {
  * frames smuggled after the first.
  */
 export function inspectFrame(data: Uint8Array): FrameInfo {
-  return walkFrame(data, undefined);
+  return walkFrame(new PieceList([data]), undefined);
 }
 
 /** Block type 0: the block's bytes are its content, stored as they are. */
@@ -30,34 +31,43 @@ const RAW_BLOCK = 0;
 /**
  * The content of a frame made only of raw (stored) blocks, which is what zstd writes for
  * incompressible input: its blocks, as views of the frame's own bytes (no copy), in order; no
- * decoder involved. Undefined for any other frame (compressed or RLE blocks, a checksum, bytes
+ * decoder involved. The frame may be split across pieces anywhere, headers included. Undefined for any other frame (compressed or RLE blocks, a checksum, bytes
  * after the frame, a content size other than `expectedSize`): those go to the codec and its
  * checks. Throws IntegrityError for a malformed frame, as inspectFrame does.
  */
-export function storedFrameContent(frame: Buffer, expectedSize: number): Buffer[] | undefined {
+export function storedFrameContent(
+  frame: Uint8Array | PieceList,
+  expectedSize: number,
+): Buffer[] | undefined {
+  const bytes = frame instanceof PieceList ? frame : new PieceList([frame]);
   const blocks: [number, number][] = [];
   let stored = true;
-  const info = walkFrame(frame, (type, start, size) => {
+  const info = walkFrame(bytes, (type, start, size) => {
     if (type === RAW_BLOCK) blocks.push([start, size]);
     else stored = false;
   });
-  if (!stored || info.hasChecksum || info.frameLength !== frame.length) return undefined;
+  if (!stored || info.hasChecksum || info.frameLength !== bytes.length) return undefined;
   if (info.contentSize !== undefined && info.contentSize !== expectedSize) return undefined;
   if (info.maxContentSize !== expectedSize) return undefined;
-  return blocks.map(([start, size]) => frame.subarray(start, start + size));
+  return blocks.flatMap(([start, size]) => bytes.views(start, start + size));
 }
 
 function walkFrame(
-  data: Uint8Array,
+  data: PieceList,
   onBlock: ((type: number, start: number, size: number) => void) | undefined,
 ): FrameInfo & { hasChecksum: boolean } {
   const fail = (why: string): never => {
     throw new IntegrityError(`invalid zstd frame: ${why}`);
   };
   if (data.length < 6) fail('too short');
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  if (view.getUint32(0, true) !== ZSTD_MAGIC) fail('bad magic number');
-  const descriptor = data[4] as number;
+  // Little-endian, as every zstd field; at most 4 bytes, so the result stays a safe integer.
+  const read = (at: number, size: number): number => {
+    let value = 0;
+    for (let i = size - 1; i >= 0; i--) value = value * 256 + data.byteAt(at + i);
+    return value;
+  };
+  if (read(0, 4) !== ZSTD_MAGIC) fail('bad magic number');
+  const descriptor = data.byteAt(4);
   const fcsFlag = descriptor >> 6;
   const singleSegment = (descriptor >> 5) & 1;
   const hasChecksum = (descriptor >> 2) & 1;
@@ -70,20 +80,19 @@ function walkFrame(
   if (pos + fcsSize > data.length) fail('truncated header');
   let contentSize: number | undefined;
   if (fcsSize === 0) contentSize = undefined;
-  else if (fcsSize === 1) contentSize = data[pos] as number;
-  else if (fcsSize === 2) contentSize = view.getUint16(pos, true) + 256;
-  else if (fcsSize === 4) contentSize = view.getUint32(pos, true);
+  else if (fcsSize === 1) contentSize = data.byteAt(pos);
+  else if (fcsSize === 2) contentSize = read(pos, 2) + 256;
+  else if (fcsSize === 4) contentSize = read(pos, 4);
   else {
-    const big = view.getBigUint64(pos, true);
-    if (big > BigInt(Number.MAX_SAFE_INTEGER)) fail('content size too large');
-    contentSize = Number(big);
+    const high = read(pos + 4, 4);
+    if (high >= 2 ** 21) fail('content size too large');
+    contentSize = high * 2 ** 32 + read(pos, 4);
   }
   pos += fcsSize;
   let maxContentSize = 0;
   for (;;) {
     if (pos + 3 > data.length) fail('truncated block header');
-    const header =
-      (data[pos] as number) | ((data[pos + 1] as number) << 8) | ((data[pos + 2] as number) << 16);
+    const header = read(pos, 3);
     pos += 3;
     const last = header & 1;
     const type = (header >> 1) & 3;

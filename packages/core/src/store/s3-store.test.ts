@@ -41,3 +41,19 @@ describe.skipIf(s3TestsSkipped())('createS3Client', () => {
     });
   }, 60_000);
 });
+
+describe.skipIf(s3TestsSkipped())('S3Store.getRangePieces', () => {
+  it('returns a range as the pieces it arrived in, without joining them', async () => {
+    await withTestBucket(async (bucket) => {
+      const store = new S3Store(engineTestClient(), { bucket: bucket.name });
+      const data = randomBytes(3 * MiB);
+      await store.putObject('pack', data);
+      const pieces = await store.getRangePieces('pack', 1000, 3 * MiB - 7);
+      expect(pieces.length).toBeGreaterThan(1); // socket reads, not one joined buffer
+      expect(Buffer.concat(pieces).equals(data.subarray(1000, 3 * MiB - 7))).toBe(true);
+      expect((await store.getRange('pack', 1000, 3 * MiB - 7)).equals(data.subarray(1000, 3 * MiB - 7))).toBe(
+        true,
+      );
+    });
+  }, 60_000);
+});

@@ -68,6 +68,11 @@ export interface Store {
   getObject(key: string, signal?: AbortSignal): Promise<Buffer>;
   /** Bytes [start, end) of an object. */
   getRange(key: string, start: number, end: number, signal?: AbortSignal): Promise<Buffer>;
+  /**
+   * Bytes [start, end) of an object as the pieces they arrived in, for stores whose reads arrive
+   * in pieces (a network body): restores address them in place instead of joining them.
+   */
+  getRangePieces?(key: string, start: number, end: number, signal?: AbortSignal): Promise<Buffer[]>;
   head(key: string): Promise<ObjectInfo | undefined>;
   list(prefix: string): AsyncIterable<ObjectInfo>;
   deleteObjects(requests: DeleteRequest[]): Promise<DeleteResult>;

@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { IntegrityError } from '../errors.js';
 import type { ZstdCodec } from '../format/codec.js';
 import type { Chunk } from '../format/manifest.js';
+import { PieceList } from '../format/piece-list.js';
 import { storedFrameContent } from '../format/zstd-frame.js';
 import type { Store } from '../store/store.js';
 
@@ -57,16 +58,22 @@ export interface ReadChunksOptions {
 }
 
 async function fetchRange(range: RangePlan, opts: ReadChunksOptions): Promise<Buffer[]> {
-  const bytes = await opts.store.getRange(range.packKey, range.start, range.end, opts.signal);
+  const { store } = opts;
+  const bytes = new PieceList(
+    store.getRangePieces
+      ? await store.getRangePieces(range.packKey, range.start, range.end, opts.signal)
+      : [await store.getRange(range.packKey, range.start, range.end, opts.signal)],
+  );
   const chunks = await Promise.all(
     range.chunks.map(async (chunk) => {
       const at = chunk.offset - range.start;
-      const frame = bytes.subarray(at, at + chunk.length);
+      const frame = bytes.slice(at, at + chunk.length);
       // Incompressible chunks are stored as raw blocks: their bytes are used in place, as views
       // of the download, with no decoder call and no copy (both fixed costs per chunk that
-      // dominated restoring incompressible data).
+      // dominated restoring incompressible data). Only compressed frames are joined, for the
+      // decoder.
       const pieces = storedFrameContent(frame, chunk.rawLength) ?? [
-        await opts.codec.decompress(frame, chunk.rawLength),
+        await opts.codec.decompress(frame.join(), chunk.rawLength),
       ];
       const hasher = createHash('sha256');
       for (const piece of pieces) hasher.update(piece);
