@@ -1,5 +1,9 @@
 #!/usr/bin/env node
+import { relaxHeapGrowth } from '@s3cache/core';
 import { main } from './main.js';
+
+// Saves and restores pass gigabytes of buffers through a small heap: see relaxHeapGrowth.
+relaxHeapGrowth();
 
 // Warnings Node prints on its own would land in the middle of our output: the AWS SDK's notice
 // about Node versions it will stop supporting, and node:zlib's "zstd is experimental". Everything

@@ -3,7 +3,7 @@
  * `RESULT {json}` with the wall time, CPU time and peak RSS. Run by rss.ts.
  */
 import { readFileSync } from 'node:fs';
-import { createS3Client } from '@s3cache/core';
+import { createS3Client, relaxHeapGrowth } from '@s3cache/core';
 import { benchCodec, type CodecName, S3CacheRunner } from './runners.js';
 
 export interface ChildJob {
@@ -27,6 +27,8 @@ export interface ChildResult {
   maxRssBytes: number;
 }
 
+// Tuned as the action and the CLI tune their processes.
+relaxHeapGrowth();
 const job = JSON.parse(process.argv[2] ?? '{}') as ChildJob;
 const client = createS3Client({
   endpoint: job.endpoint,

@@ -22,6 +22,7 @@
  */
 import * as fs from 'node:fs/promises';
 import { join } from 'node:path';
+import { relaxHeapGrowth } from '@s3cache/core';
 import { parseConfig } from './config.js';
 import { renderMarkdown } from './report.js';
 import { runSuite } from './suite.js';
@@ -33,6 +34,8 @@ process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) =>
     ? true
     : write(chunk, ...rest)) as typeof process.stdout.write;
 
+// s3cache runs in this process, tuned as the action and the CLI tune theirs.
+relaxHeapGrowth();
 const config = parseConfig(process.argv.slice(2));
 const results = await runSuite(config);
 const markdown = renderMarkdown(results);

@@ -15,6 +15,7 @@ export * from './layout/layout.js';
 export * from './layout/scope.js';
 export * from './paths/resolve.js';
 export * from './paths/version.js';
+export * from './runtime/heap-growth.js';
 export * from './store/dir-store.js';
 export * from './store/retry.js';
 export * from './store/s3-store.js';
