@@ -1,8 +1,9 @@
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
+import fc from 'fast-check';
 import { pack as tarPack } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { Chunker } from './chunker.js';
-import { TarBoundaries } from './tar-boundaries.js';
+import { parseOctal, TarBoundaries } from './tar-boundaries.js';
 
 /** Deterministic bytes per file name, so an unchanged file is byte-identical across builds. */
 function contentOf(name: string, size: number): Buffer {
@@ -145,5 +146,27 @@ describe('tar-aligned chunking', () => {
     t.push(randomBytes(4096));
     expect(t.nextCut(0, 1e9)).toBeUndefined();
     expect(t.settledUntil()).toBe(Number.POSITIVE_INFINITY);
+  });
+});
+
+describe('parseOctal', () => {
+  /** The reading it replaced: decode, cut at NUL, trim, match. */
+  const byString = (field: Uint8Array): number | undefined => {
+    const text = Buffer.from(field).toString('latin1').replace(/\0.*$/s, '').trim();
+    return /^[0-7]+$/.test(text) ? Number.parseInt(text, 8) : undefined;
+  };
+
+  it('reads header fields exactly as decoding, trimming and matching them did', () => {
+    const alphabet = [0x30, 0x31, 0x37, 0x38, 0x20, 0x00, 0x09, 0x0a, 0xa0, 0x41, 0x2d];
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...alphabet), { minLength: 8, maxLength: 12 }), (bytes) => {
+        const field = Uint8Array.from(bytes);
+        expect(parseOctal(field)).toBe(byString(field));
+      }),
+      { numRuns: 20_000 },
+    );
+    expect(parseOctal(Buffer.from('0000644\0'))).toBe(0o644);
+    expect(parseOctal(Buffer.from(' 17777 \0'))).toBe(0o17777);
+    expect(parseOctal(Buffer.alloc(8))).toBeUndefined();
   });
 });
