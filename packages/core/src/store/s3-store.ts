@@ -1,5 +1,7 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import {
   AbortMultipartUploadCommand,
   DeleteObjectsCommand,
@@ -268,20 +270,11 @@ export class S3Store implements Store {
           throw err;
         });
       const expected = range ? range[1] - range[0] : out.ContentLength;
-      // The body is kept as the pieces it arrived in: joining it would copy every byte into a
-      // fresh buffer, and those allocations drove a full garbage collection every few tens of
-      // megabytes of a restore. Callers that need one buffer join it themselves.
-      const pieces: Buffer[] = [];
-      let received = 0;
-      const wrongLength = () =>
-        new IntegrityError(`GET ${key} returned ${received} bytes, expected ${expected}`);
-      for await (const piece of (out.Body as AsyncIterable<Uint8Array> | undefined) ?? []) {
-        pieces.push(Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength));
-        received += piece.byteLength;
-        if (expected !== undefined && received > expected) throw wrongLength();
-      }
-      if (expected !== undefined && received !== expected) throw wrongLength();
-      return pieces;
+      return bodyPieces(
+        out.Body as Readable | AsyncIterable<Uint8Array> | undefined,
+        expected,
+        (received) => new IntegrityError(`GET ${key} returned ${received} bytes, expected ${expected}`),
+      );
     };
     try {
       return await withRetry(attempt, {
@@ -409,4 +402,41 @@ export class S3Store implements Store {
       this.fail('AbortMultipartUpload', upload.key, err);
     }
   }
+}
+
+/**
+ * A response body as the pieces it arrived in. Joining them would copy every byte into a fresh
+ * buffer, and those allocations drove a full garbage collection every few tens of megabytes of a
+ * restore; a Node stream is read through 'data' events because its async iterator joins whatever
+ * is buffered on every read, the same copy again. More or fewer bytes than `expected` reject with
+ * `wrongLength(received)`, more as soon as they arrive.
+ */
+async function bodyPieces(
+  body: Readable | AsyncIterable<Uint8Array> | undefined,
+  expected: number | undefined,
+  wrongLength: (received: number) => Error,
+): Promise<Buffer[]> {
+  const pieces: Buffer[] = [];
+  let received = 0;
+  const take = (piece: Uint8Array): Error | undefined => {
+    pieces.push(
+      Buffer.isBuffer(piece) ? piece : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength),
+    );
+    received += piece.byteLength;
+    return expected !== undefined && received > expected ? wrongLength(received) : undefined;
+  };
+  if (body instanceof Readable) {
+    body.on('data', (piece: Uint8Array) => {
+      const err = take(piece);
+      if (err) body.destroy(err);
+    });
+    await finished(body);
+  } else {
+    for await (const piece of body ?? []) {
+      const err = take(piece);
+      if (err) throw err;
+    }
+  }
+  if (expected !== undefined && received !== expected) throw wrongLength(received);
+  return pieces;
 }
