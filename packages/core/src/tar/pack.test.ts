@@ -22,7 +22,7 @@ import * as tar from 'tar-stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resolveCachePaths } from '../paths/resolve.js';
 import { ArchivePackError } from './errors.js';
-import { createTarStream, type PackOptions } from './pack.js';
+import { createTarStream, type PackOptions, tarPieces } from './pack.js';
 
 let sandbox: string;
 let workspace: string;
@@ -275,5 +275,26 @@ describe('createTarStream', () => {
     stream.destroy();
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(stream.destroyed).toBe(true);
+  });
+});
+
+describe('tarPieces with reuseBuffers', () => {
+  it('gives a consumer that copies each piece the same archive, from a few buffers written over', async () => {
+    for (let i = 0; i < 3000; i++) await put(`cache/small/${i}.o`, Buffer.alloc(1500 + (i % 700), i % 251));
+    await put('cache/large.bin', Buffer.alloc(3 * 1024 * 1024 + 123, 7)); // several reads of its body
+    await put('cache/mid.bin', Buffer.alloc(300 * 1024, 9)); // just over the small-file limit
+    await symlink('large.bin', path.join(workspace, 'cache/link'));
+    const { items } = await resolveCachePaths(['cache'], { workspace, home: path.join(sandbox, 'home') });
+
+    const copies: Buffer[] = [];
+    const buffers = new Set<ArrayBufferLike>();
+    for await (const piece of tarPieces(items, { reuseBuffers: true })) {
+      copies.push(Buffer.from(piece));
+      buffers.add(piece.buffer);
+    }
+    const reused = Buffer.concat(copies);
+    expect(reused.equals(await collect(createTarStream(items)))).toBe(true);
+    expect(reused.length).toBeGreaterThan(10 * 1024 * 1024);
+    expect(buffers.size).toBeLessThanOrEqual(4); // instead of one per megabyte
   });
 });

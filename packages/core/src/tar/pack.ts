@@ -39,6 +39,8 @@ const SMALL_OPEN_FLAGS = OPEN_FLAGS | (constants.O_NONBLOCK ?? 0) | (constants.O
 const SMALL_FILE_BYTES = 256 * 1024;
 /** Size of the buffers the stream hands out; entries are batched into them. */
 const BATCH_BYTES = 1024 * 1024;
+/** A large file's body is read this much at a time into a reused buffer (one thread-pool job). */
+const LARGE_READ_BYTES = 1024 * 1024;
 const END_OF_ARCHIVE = 2 * BLOCK;
 
 /**
@@ -55,24 +57,40 @@ const END_OF_ARCHIVE = 2 * BLOCK;
  * read error destroys the stream with an ArchivePackError (an incomplete cache is worse than none).
  */
 export function createTarStream(items: readonly ResolvedItem[], opts: PackOptions = {}): Readable {
-  const precision = opts.mtimePrecision ?? 'second';
-  const warn = opts.onWarning ?? (() => {});
   // Readable.from pulls from the generator only on demand: backpressure is preserved, and
-  // destroying the stream returns the generator, which closes any open file.
-  return Readable.from(packItems(items, precision, warn), { objectMode: false });
+  // destroying the stream returns the generator, which closes any open file. A stream reads
+  // ahead of its consumer, so every piece needs a buffer of its own.
+  return Readable.from(tarPieces(items, { ...opts, reuseBuffers: false }), { objectMode: false });
 }
 
-async function* packItems(
+export interface TarPiecesOptions extends PackOptions {
+  /**
+   * The consumer is done with each piece before it asks for the next one (it copies it, say):
+   * the same few buffers are then written over and over instead of a fresh one per megabyte,
+   * which spares the allocations, their page faults and the garbage collections they drive.
+   */
+  reuseBuffers?: boolean;
+}
+
+/**
+ * The archive createTarStream streams, as the generator beneath it: pieces are read only when
+ * asked for, and returning the generator closes any open file.
+ */
+export async function* tarPieces(
   items: readonly ResolvedItem[],
-  precision: MtimePrecision,
-  warn: (message: string) => void,
+  opts: TarPiecesOptions = {},
 ): AsyncGenerator<Buffer, void, undefined> {
-  const out = new Batches();
+  const precision = opts.mtimePrecision ?? 'second';
+  const warn = opts.onWarning ?? (() => {});
+  const reuse = opts.reuseBuffers ?? false;
+  const out = new Batches(reuse);
+  // One buffer for every large file's body, read straight into and handed on.
+  const body = reuse ? Buffer.allocUnsafe(LARGE_READ_BYTES) : undefined;
   for (const item of items) {
     // Every file is tried as a small one: its size is learnt from the descriptor it is read by.
     if (item.type !== 'file' || !packSmallFile(out, item, precision, warn)) {
       const largeFile = packMetadata(out, item, precision, warn);
-      if (largeFile) yield* packLargeFile(out, item, precision, warn);
+      if (largeFile) yield* packLargeFile(out, item, precision, warn, body);
     }
     if (out.ready.length > 0) yield* out.take();
   }
@@ -166,12 +184,16 @@ function packMetadata(
   return false;
 }
 
-/** Streams a regular file chunk by chunk as the consumer pulls: memory stays bounded. */
+/**
+ * Streams a regular file chunk by chunk as the consumer pulls: memory stays bounded. Read into
+ * `reused` when given (see TarPiecesOptions.reuseBuffers), else into a fresh buffer per read.
+ */
 async function* packLargeFile(
   out: Batches,
   item: ResolvedItem,
   precision: MtimePrecision,
   warn: (message: string) => void,
+  reused: Buffer | undefined,
 ): AsyncGenerator<Buffer, void, undefined> {
   let handle: FileHandle;
   try {
@@ -201,6 +223,7 @@ async function* packLargeFile(
       (buffer, position) =>
         guard(item, async () => (await handle.read(buffer, 0, buffer.length, position)).bytesRead),
       size,
+      reused ? { reuse: reused } : {},
     );
     out.zeros(padded(size) - size);
 
@@ -252,17 +275,29 @@ function changeWarning(
  */
 class Batches {
   readonly ready: Buffer[] = [];
-  private buffer = Buffer.allocUnsafe(BATCH_BYTES);
+  private buffer: Buffer = Buffer.allocUnsafe(BATCH_BYTES);
   private start = 0;
   /** End of what has been written into `buffer`. */
   used = 0;
+  /** Full buffers whose pieces are still in `ready`, or handed on and not yet consumed. */
+  private retired: Buffer[] = [];
+  /** Buffers free to be written again (reuse only). */
+  private readonly spare: Buffer[] = [];
+
+  /** `reuse`: see TarPiecesOptions.reuseBuffers. */
+  constructor(private readonly reuse: boolean) {}
 
   /** The buffer to write `bytes` contiguous bytes into, at `used`; commit them afterwards. */
   reserve(bytes: number): Buffer {
     if (this.used + bytes > this.buffer.length) {
       this.seal();
-      // Every batch gets a fresh buffer: the consumer may still hold the previous ones.
-      this.buffer = Buffer.allocUnsafe(Math.max(BATCH_BYTES, bytes));
+      if (this.reuse) this.retired.push(this.buffer);
+      const spare = this.spare.findIndex((buffer) => buffer.length >= bytes);
+      // Without reuse every batch gets a fresh buffer: the consumer may still hold the old ones.
+      this.buffer =
+        spare >= 0
+          ? (this.spare.splice(spare, 1)[0] as Buffer)
+          : Buffer.allocUnsafe(Math.max(BATCH_BYTES, bytes));
       this.start = 0;
       this.used = 0;
     }
@@ -291,7 +326,12 @@ class Batches {
     this.start = this.used;
   }
 
+  /**
+   * The ready pieces, to be handed on before anything else is written: with reuse, the buffers
+   * they fill are written again once the consumer asks for what follows them.
+   */
   take(): Buffer[] {
+    this.spare.push(...this.retired.splice(0));
     return this.ready.splice(0);
   }
 }

@@ -11,7 +11,7 @@ function source(content: Buffer, cap = Number.POSITIVE_INFINITY) {
 
 async function collect(read: Parameters<typeof readExactly>[0], size: number, chunkSize = 4) {
   const chunks: Buffer[] = [];
-  const chunksOf = readExactly(read, size, chunkSize);
+  const chunksOf = readExactly(read, size, { chunkSize });
   for (let next = await chunksOf.next(); ; next = await chunksOf.next()) {
     if (next.done) return { copied: next.value, bytes: Buffer.concat(chunks) };
     chunks.push(Buffer.from(next.value));
