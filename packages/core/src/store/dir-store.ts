@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { AlreadyExistsError, ObjectMissingError } from '../errors.js';
 import type {
   DeleteRequest,
@@ -95,15 +93,22 @@ export class DirStore implements Store {
     const target = this.toPath(key);
     const tmp = await this.tempFile();
     let size = 0;
-    const counted = async function* () {
-      for await (const chunk of body) {
-        size += chunk.length;
-        options.onProgress?.(size);
-        yield chunk;
-      }
-    };
     try {
-      await pipeline(counted, createWriteStream(tmp), options.signal ? { signal: options.signal } : {});
+      // Each piece is written before the next is asked for (see Store.upload): a write stream
+      // would still hold earlier pieces while taking more.
+      const handle = await fs.open(tmp, 'w');
+      try {
+        for await (const piece of body) {
+          options.signal?.throwIfAborted();
+          for (let at = 0; at < piece.length; ) {
+            at += (await handle.write(piece, at, piece.length - at)).bytesWritten;
+          }
+          size += piece.length;
+          options.onProgress?.(size);
+        }
+      } finally {
+        await handle.close();
+      }
     } catch (err) {
       await fs.rm(tmp, { force: true });
       throw err;

@@ -61,8 +61,9 @@ export interface Store {
   readonly supportsConditionalDelete: boolean;
   putObject(key: string, body: Buffer, options?: PutOptions): Promise<void>;
   /**
-   * Streams a large object (multipart on S3) from `body`'s pieces, which must not change until
-   * the call returns. The object appears only once complete.
+   * Streams a large object (multipart on S3) from `body`'s pieces. The store is done with each
+   * piece by the time it asks `body` for the next one (it copies or writes it first), so a piece
+   * may be written over from then on. The object appears only once complete.
    */
   upload(key: string, body: AsyncIterable<Uint8Array>, options?: UploadOptions): Promise<{ size: number }>;
   getObject(key: string, signal?: AbortSignal): Promise<Buffer>;

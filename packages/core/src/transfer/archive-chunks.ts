@@ -1,7 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import type { ChunkerOptions } from '../format/chunker.js';
 import type { ResolvedItem } from '../paths/resolve.js';
-import { createTarStream } from '../tar/pack.js';
+import { tarPieces } from '../tar/pack.js';
 import { deserializeError } from '../worker/errors.js';
 import { startWorker, type WorkerScript } from '../worker/script.js';
 import { type ChunkWorkerData, chunksOf, type ParentMessage, type WorkerMessage } from './chunk-worker.js';
@@ -16,10 +16,13 @@ export interface ArchiveChunksOptions {
   onFallback?: (why: string) => void;
   groupBytes?: number;
   credits?: number;
+  /** Slots shared with the worker (see ChunkWorkerData.slots), and their size. */
+  slots?: number;
+  slotBytes?: number;
 }
 
 /**
- * The chunks of the tar archive of `items`: cutChunks(createTarStream(items)), on `opts.worker`
+ * The chunks of the tar archive of `items`: cutChunks(tarPieces(items)), on `opts.worker`
  * when given (see chunk-worker.ts), with the same chunks, hashes, warnings and errors. A worker
  * that cannot start (its script will not load, threads are unavailable) is not an error: the
  * archive is then made on the calling thread instead.
@@ -28,16 +31,28 @@ export async function* archiveChunks(
   items: readonly ResolvedItem[],
   opts: ArchiveChunksOptions,
 ): AsyncGenerator<SourceChunk[], void, undefined> {
-  const inThread = () => cutChunks(createTarStream(items, { onWarning: opts.onWarning }), opts.chunking);
+  // cutChunks copies each piece into the chunker before asking for the next.
+  const inThread = () =>
+    cutChunks(tarPieces(items, { onWarning: opts.onWarning, reuseBuffers: true }), opts.chunking);
   if (!opts.worker) {
     yield* inThread();
     return;
   }
+  const credits = opts.credits ?? 8;
+  const groupBytes = opts.groupBytes ?? 1024 * 1024;
+  // Enough slots for the groups in flight and those the pack writer still holds (its chunks
+  // being compressed, its frames queued for upload); beyond that, groups get buffers of their own.
+  const shared = Array.from(
+    { length: opts.slots ?? 2 * credits },
+    () => new SharedArrayBuffer(opts.slotBytes ?? slotBytesFor(opts.chunking, groupBytes)),
+  );
+  const slots = shared.map((slot) => Buffer.from(slot));
   const data: ChunkWorkerData = {
     items,
     chunking: opts.chunking,
-    groupBytes: opts.groupBytes ?? 1024 * 1024,
-    credits: opts.credits ?? 8,
+    groupBytes,
+    credits,
+    slots: shared,
   };
   let worker: Worker;
   try {
@@ -99,11 +114,18 @@ export async function* archiveChunks(
           return;
         case 'chunks':
           worker.postMessage({ type: 'credit' } satisfies ParentMessage);
-          yield chunksOf(message);
+          yield chunksOf(message, slots, (slot) => {
+            if (!exited) worker.postMessage({ type: 'release', slot } satisfies ParentMessage);
+          });
           break;
       }
     }
   } finally {
     await worker.terminate();
   }
+}
+
+/** Slots hold any group: up to groupBytes, or a single chunk of the largest size cut. */
+function slotBytesFor(chunking: ChunkerOptions, groupBytes: number): number {
+  return Math.max(groupBytes, chunking.maxSize, chunking.largeFiles?.maxSize ?? 0);
 }

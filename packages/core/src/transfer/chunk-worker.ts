@@ -1,7 +1,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { ChunkerOptions } from '../format/chunker.js';
 import type { ResolvedItem } from '../paths/resolve.js';
-import { createTarStream } from '../tar/pack.js';
+import { tarPieces } from '../tar/pack.js';
 import { type SerializedError, serializeError } from '../worker/errors.js';
 import { cutChunks, type SourceChunk } from './source-chunks.js';
 
@@ -13,30 +13,46 @@ import { cutChunks, type SourceChunk } from './source-chunks.js';
 export interface ChunkWorkerData {
   items: readonly ResolvedItem[];
   chunking: ChunkerOptions;
-  /** Chunks are sent in groups of about this many bytes (one message, one copy, each). */
+  /** Chunks are sent in groups of at most this many bytes, or one larger chunk (one message each). */
   groupBytes: number;
   /** Groups sent ahead of the main thread's acknowledgements: bounds the memory in flight. */
   credits: number;
+  /**
+   * Memory shared with the main thread, written again and again: a group goes into a free slot
+   * that holds it, else into a buffer of its own. The main thread frees a slot once it is done
+   * with every chunk in it. A fresh buffer per group cost an allocation, its page faults and,
+   * per 64 MB, a full garbage collection on each thread.
+   */
+  slots: SharedArrayBuffer[];
 }
 
 export type WorkerMessage =
   | { type: 'ready' }
-  | { type: 'chunks'; hashes: string[]; lengths: number[]; incompressible: boolean[]; data: ArrayBuffer }
+  | {
+      type: 'chunks';
+      hashes: string[];
+      lengths: number[];
+      incompressible: boolean[];
+      /** Where the chunks' bytes are: the index of a slot, or a buffer handed over. */
+      data: number | ArrayBuffer;
+    }
   | { type: 'warning'; message: string }
   | { type: 'failed'; error: SerializedError }
   | { type: 'end' };
 
-/** Sent by the main thread for every group it took. */
-export type ParentMessage = { type: 'credit' };
+/** `credit`: sent by the main thread for every group it took; `release`: a slot is free again. */
+export type ParentMessage = { type: 'credit' } | { type: 'release'; slot: number };
 
 export async function runChunkWorker(port: MessagePort, data: ChunkWorkerData): Promise<void> {
   let credits = data.credits;
   let wake: (() => void) | undefined;
+  const slots = data.slots.map((slot) => Buffer.from(slot));
+  const free = slots.map((_, i) => i).reverse();
   port.on('message', (message: ParentMessage) => {
     if (message.type === 'credit') {
       credits++;
       wake?.();
-    }
+    } else free.push(message.slot);
   });
   const post = (message: WorkerMessage, transfer?: ArrayBuffer[]) => port.postMessage(message, transfer);
   post({ type: 'ready' });
@@ -51,38 +67,43 @@ export async function runChunkWorker(port: MessagePort, data: ChunkWorkerData): 
       });
     }
     credits--;
-    // One buffer of its own per group, handed over without a copy: the chunks themselves are
-    // views of the chunker's slabs, which cannot be given away while it still fills them.
-    const buffer = Buffer.allocUnsafeSlow(bytes);
+    // The chunks are views of the chunker's slabs, which cannot be given away while it still
+    // fills them: they are copied into a slot, or into a buffer handed over without a copy.
+    const slot = free.length > 0 && bytes <= (slots[0] as Buffer).length ? (free.pop() as number) : undefined;
+    const buffer = slot === undefined ? Buffer.allocUnsafeSlow(bytes) : (slots[slot] as Buffer);
     let at = 0;
     for (const chunk of group) {
       buffer.set(chunk.data, at);
       at += chunk.data.length;
     }
+    const owned = buffer.buffer as ArrayBuffer;
     post(
       {
         type: 'chunks',
         hashes: group.map((c) => c.hash),
         lengths: group.map((c) => c.data.length),
         incompressible: group.map((c) => c.incompressible),
-        data: buffer.buffer as ArrayBuffer,
+        data: slot ?? owned,
       },
-      [buffer.buffer as ArrayBuffer],
+      slot === undefined ? [owned] : [],
     );
     group = [];
     bytes = 0;
   };
 
   try {
-    const archive = createTarStream(data.items, {
+    // cutChunks copies each piece into the chunker before asking for the next.
+    const archive = tarPieces(data.items, {
       onWarning: (message) => post({ type: 'warning', message }),
+      reuseBuffers: true,
     });
     for await (const chunks of cutChunks(archive, data.chunking)) {
       for (const chunk of chunks) {
+        // A group stays within groupBytes (or is one larger chunk), so that it fits a slot.
+        if (bytes + chunk.data.length > data.groupBytes) await send();
         group.push(chunk);
         bytes += chunk.data.length;
       }
-      if (bytes >= data.groupBytes) await send();
     }
     await send();
     post({ type: 'end' });
@@ -91,9 +112,24 @@ export async function runChunkWorker(port: MessagePort, data: ChunkWorkerData): 
   }
 }
 
-/** The chunks of a `chunks` message, as views of its buffer. */
-export function chunksOf(message: Extract<WorkerMessage, { type: 'chunks' }>): SourceChunk[] {
-  const data = Buffer.from(message.data);
+/**
+ * The chunks of a `chunks` message, as views of its buffer, or of `slots[slot]`. For a slot,
+ * each chunk's `release` is set, and `onFree(slot)` is called once every chunk was released.
+ */
+export function chunksOf(
+  message: Extract<WorkerMessage, { type: 'chunks' }>,
+  slots: readonly Buffer[],
+  onFree: (slot: number) => void,
+): SourceChunk[] {
+  const slot = typeof message.data === 'number' ? message.data : undefined;
+  const data = slot === undefined ? Buffer.from(message.data as ArrayBuffer) : (slots[slot] as Buffer);
+  let held = message.lengths.length;
+  const release =
+    slot === undefined
+      ? undefined
+      : () => {
+          if (--held === 0) onFree(slot);
+        };
   const chunks: SourceChunk[] = [];
   let at = 0;
   message.lengths.forEach((length, i) => {
@@ -101,6 +137,7 @@ export function chunksOf(message: Extract<WorkerMessage, { type: 'chunks' }>): S
       data: data.subarray(at, at + length),
       hash: message.hashes[i] as string,
       incompressible: message.incompressible[i] as boolean,
+      ...(release ? { release } : {}),
     });
     at += length;
   });

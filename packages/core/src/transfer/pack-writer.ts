@@ -51,6 +51,8 @@ interface Job {
   reused: ReusableChunk | undefined;
   /** The chunk's zstd frame, in pieces to write one after the other. */
   frame: Promise<Buffer[]> | undefined;
+  /** The chunk's release, when its frame's pieces are views of its data (a stored frame). */
+  releaseAfterUpload: (() => void) | undefined;
 }
 
 /**
@@ -98,7 +100,11 @@ export async function writePack(
     chunks.push({ hash: job.hash, rawLength: job.rawLength, pack: undefined, offset: packBytes, length });
     packBytes += length;
     try {
-      for (const piece of pieces) await pack.push(piece);
+      // A stored frame's pieces view the chunk's data: it is released once the last of them is
+      // consumed, by which time the uploader is done with all of them.
+      for (const [i, piece] of pieces.entries()) {
+        await pack.push(piece, i === pieces.length - 1 ? job.releaseAfterUpload : undefined);
+      }
     } catch (err) {
       // The upload failed and closed the channel: its own error says why.
       await uploading;
@@ -107,17 +113,29 @@ export async function writePack(
     opts.onProgress?.(rawBytes, packBytes);
   };
 
-  const enqueue = async ({ data, hash, incompressible }: SourceChunk): Promise<void> => {
+  const enqueue = async ({ data, hash, incompressible, release }: SourceChunk): Promise<void> => {
     rawBytes += data.length;
     const reused = opts.reuse?.get(hash);
+    if (reused) release?.();
     // Incompressible chunks skip the compressor: zstd would only store them as raw blocks too.
+    // A compressed chunk's data is done with once its frame exists.
     const frame = reused
       ? undefined
       : incompressible
         ? Promise.resolve(storedFramePieces(data))
-        : opts.codec.compress(data, level).then((frame) => [frame]);
+        : opts.codec.compress(data, level).then(
+            (frame) => {
+              release?.();
+              return [frame];
+            },
+            (err: unknown) => {
+              release?.();
+              throw err;
+            },
+          );
     frame?.catch(() => undefined); // handled when emitted, in order
-    queue.push({ hash, rawLength: data.length, reused, frame });
+    const releaseAfterUpload = !reused && incompressible ? release : undefined;
+    queue.push({ hash, rawLength: data.length, reused, frame, releaseAfterUpload });
     while (queue.length >= concurrency) await emit(queue.shift() as Job);
   };
 

@@ -16,6 +16,33 @@ const settled = async (promise: Promise<unknown>): Promise<boolean> => {
 };
 
 describe('PieceChannel', () => {
+  it('tells a piece is consumed only when the consumer asks for the next, or stops', async () => {
+    const channel = new PieceChannel(1024);
+    const consumed: string[] = [];
+    await channel.push(Buffer.from('a'), () => consumed.push('a'));
+    await channel.push(Buffer.from('b'));
+    await channel.push(Buffer.from('c'), () => consumed.push('c'));
+    channel.end();
+    const iterator = channel[Symbol.asyncIterator]();
+    expect((await iterator.next()).value?.toString()).toBe('a');
+    expect(consumed).toEqual([]); // the consumer may still be copying it
+    expect((await iterator.next()).value?.toString()).toBe('b');
+    expect(consumed).toEqual(['a']);
+    await iterator.next();
+    expect(consumed).toEqual(['a']);
+    expect((await iterator.next()).done).toBe(true);
+    expect(consumed).toEqual(['a', 'c']);
+
+    // A consumer that stops early is done with the piece it holds.
+    const early = new PieceChannel(1024);
+    let released = false;
+    await early.push(Buffer.from('x'), () => {
+      released = true;
+    });
+    for await (const _ of early) break;
+    expect(released).toBe(true);
+  });
+
   it('hands each piece over as pushed, in order, and ends after the last', async () => {
     const channel = new PieceChannel(1024);
     const pieces = [Buffer.from('a'), Buffer.alloc(3000, 1), Buffer.from('tail')];

@@ -7,6 +7,8 @@
  */
 export class PieceChannel implements AsyncIterable<Buffer> {
   private readonly queue: Buffer[] = [];
+  /** `queue[i]`'s onConsumed, when it has one. */
+  private readonly consumed: ((() => void) | undefined)[] = [];
   private head = 0;
   private queued = 0;
   private ended = false;
@@ -17,11 +19,16 @@ export class PieceChannel implements AsyncIterable<Buffer> {
   /** `limit`: bytes queued beyond which `push` waits for the consumer. */
   constructor(private readonly limit: number) {}
 
-  /** Queues `piece`, which must not change until consumed; resolves once there is room again. */
-  async push(piece: Buffer): Promise<void> {
+  /**
+   * Queues `piece`, which must not change until consumed; resolves once there is room again.
+   * `onConsumed` is called once the consumer is done with it: when it asks for the next piece
+   * (a consumer must be done with a piece by then, see Store.upload) or its iteration ends.
+   */
+  async push(piece: Buffer, onConsumed?: () => void): Promise<void> {
     if (this.error) throw this.error;
     if (this.ended) throw new Error('push after end');
     this.queue.push(piece);
+    this.consumed.push(onConsumed);
     this.queued += piece.length;
     this.wake('consumer');
     while (this.queued > this.limit && !this.error) {
@@ -51,14 +58,20 @@ export class PieceChannel implements AsyncIterable<Buffer> {
       while (true) {
         if (this.error) throw this.error;
         if (this.head < this.queue.length) {
-          const piece = this.queue[this.head++] as Buffer;
+          const piece = this.queue[this.head] as Buffer;
+          const onConsumed = this.consumed[this.head++];
           if (this.head === this.queue.length) {
             this.queue.length = 0;
+            this.consumed.length = 0;
             this.head = 0;
           }
           this.queued -= piece.length;
           if (this.queued <= this.limit) this.wake('producer');
-          yield piece;
+          try {
+            yield piece;
+          } finally {
+            onConsumed?.();
+          }
         } else if (this.ended) {
           finished = true;
           return;

@@ -9,6 +9,11 @@ export interface SourceChunk {
   hash: string;
   /** Stored as raw blocks rather than compressed (see looksIncompressible). */
   incompressible: boolean;
+  /**
+   * Called, once, by the consumer when it is done with `data`, which may then be written over;
+   * only present where the producer reuses memory (chunks from the archiving worker).
+   */
+  release?: () => void;
 }
 
 export function describeChunk(data: Buffer): SourceChunk {
@@ -21,7 +26,8 @@ export function describeChunk(data: Buffer): SourceChunk {
 
 /**
  * Cuts an archive into content-defined chunks (see Chunker) and describes each, yielding them in
- * the groups that each piece of input completes.
+ * the groups that each piece of input completes. Each piece is copied into the chunker before
+ * the next is asked for: `archive` may write the next piece over the last.
  */
 export async function* cutChunks(
   archive: AsyncIterable<Uint8Array>,
