@@ -77,6 +77,9 @@ describe.each(storeKinds)('save → restore round trip: $name', ({ create, skip 
   });
 
   const base = { repository, version };
+  /** Restores exactly `primaryKey` from the main branch's scope into `workspace`. */
+  const restoreKey = (primaryKey: string, workspace: string, paths = ['cache']) =>
+    restoreCache(ctx, { ...base, scopes: [main], primaryKey, restoreKeys: [], paths, workspace });
 
   it.skipIf(skip)('restores byte-identical content and metadata into a fresh workspace', async () => {
     const ws1 = join(work, 'ws1');
@@ -93,14 +96,7 @@ describe.each(storeKinds)('save → restore round trip: $name', ({ create, skip 
 
     const ws2 = join(work, 'ws2');
     await fs.mkdir(ws2);
-    const restored = await restoreCache(ctx, {
-      ...base,
-      scopes: [main],
-      primaryKey: 'tree-1',
-      restoreKeys: [],
-      paths: ['cache'],
-      workspace: ws2,
-    });
+    const restored = await restoreKey('tree-1', ws2);
     expect(restored).toMatchObject({ matchedKey: 'tree-1', cacheHit: true, rawBytes: saved.rawBytes });
     expect(await snapshot(join(ws2, 'cache'))).toEqual(await snapshot(join(ws1, 'cache')));
   });
@@ -124,14 +120,7 @@ describe.each(storeKinds)('save → restore round trip: $name', ({ create, skip 
 
     const wsWorker = join(work, 'wsWorker');
     await fs.mkdir(wsWorker);
-    const restored = await restoreCache(ctx, {
-      ...base,
-      scopes: [main],
-      primaryKey: 'tree-worker',
-      restoreKeys: [],
-      paths: ['cache'],
-      workspace: wsWorker,
-    });
+    const restored = await restoreKey('tree-worker', wsWorker);
     expect(restored.cacheHit).toBe(true);
     expect(await snapshot(join(wsWorker, 'cache'))).toEqual(await snapshot(join(ws1, 'cache')));
   });
@@ -189,14 +178,7 @@ describe.each(storeKinds)('save → restore round trip: $name', ({ create, skip 
 
     const ws3 = join(work, 'ws3');
     await fs.mkdir(ws3);
-    const restored = await restoreCache(ctx, {
-      ...base,
-      scopes: [main],
-      primaryKey: 'tree-delta',
-      restoreKeys: [],
-      paths: ['cache'],
-      workspace: ws3,
-    });
+    const restored = await restoreKey('tree-delta', ws3);
     expect(restored.deltaBytes).toBe(delta.uploadedBytes);
     expect(await snapshot(join(ws3, 'cache'))).toEqual(await snapshot(join(ws, 'cache')));
   });
@@ -275,14 +257,7 @@ describe.each(storeKinds)('save → restore round trip: $name', ({ create, skip 
       const saved = await saveCache(ctx, { ...base, scope: main, key, paths: ['d'], workspace: ws });
       expect(saved.outcome).toBe('saved');
       const target = await fs.mkdtemp(join(work, 'k-'));
-      const r = await restoreCache(ctx, {
-        ...base,
-        scopes: [main],
-        primaryKey: key,
-        restoreKeys: [],
-        paths: ['d'],
-        workspace: target,
-      });
+      const r = await restoreKey(key, target, ['d']);
       expect(r).toMatchObject({ matchedKey: key, cacheHit: true });
       const prefixed = await restoreCache(ctx, {
         ...base,
@@ -322,16 +297,9 @@ describe.each(storeKinds)('save → restore round trip: $name', ({ create, skip 
     pack[pack.length - 8] = (pack[pack.length - 8] ?? 0) ^ 0xff;
     await fx.store.putObject(packKey, pack);
     const target = await fs.mkdtemp(join(work, 'c-'));
-    await expect(
-      restoreCache(ctx, {
-        ...base,
-        scopes: [main],
-        primaryKey: 'corrupt-me',
-        restoreKeys: [],
-        paths: ['d'],
-        workspace: target,
-      }),
-    ).rejects.toThrow(/verification|zstd|Integrity|frame|corrupt/i);
+    await expect(restoreKey('corrupt-me', target, ['d'])).rejects.toThrow(
+      /verification|zstd|Integrity|frame|corrupt/i,
+    );
     await expect(fs.readFile(join(target, 'd/f'))).rejects.toThrow();
   });
 });
