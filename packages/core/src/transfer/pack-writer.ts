@@ -123,16 +123,10 @@ export async function writePack(
       ? undefined
       : incompressible
         ? Promise.resolve(storedFramePieces(data))
-        : opts.codec.compress(data, level).then(
-            (frame) => {
-              release?.();
-              return [frame];
-            },
-            (err: unknown) => {
-              release?.();
-              throw err;
-            },
-          );
+        : opts.codec
+            .compress(data, level)
+            .finally(() => release?.())
+            .then((frame) => [frame]);
     frame?.catch(() => undefined); // handled when emitted, in order
     const releaseAfterUpload = !reused && incompressible ? release : undefined;
     queue.push({ hash, rawLength: data.length, reused, frame, releaseAfterUpload });
