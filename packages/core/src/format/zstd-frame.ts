@@ -31,9 +31,10 @@ const RAW_BLOCK = 0;
 /**
  * The content of a frame made only of raw (stored) blocks, which is what zstd writes for
  * incompressible input: its blocks, as views of the frame's own bytes (no copy), in order; no
- * decoder involved. The frame may be split across pieces anywhere, headers included. Undefined for any other frame (compressed or RLE blocks, a checksum, bytes
- * after the frame, a content size other than `expectedSize`): those go to the codec and its
- * checks. Throws IntegrityError for a malformed frame, as inspectFrame does.
+ * decoder involved. The frame may be split across pieces anywhere, headers included. Undefined
+ * for any other frame (compressed or RLE blocks, a checksum, bytes after the frame, a content
+ * size other than `expectedSize`): those go to the codec and its checks. Throws IntegrityError
+ * for a malformed frame, as inspectFrame does.
  */
 export function storedFrameContent(
   frame: Uint8Array | PieceList,

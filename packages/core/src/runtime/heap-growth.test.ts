@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { HEAP_GROWING_PERCENT } from './heap-growth.js';
 
 const run = promisify(execFile);
 

@@ -4,7 +4,7 @@ import { setFlagsFromString } from 'node:v8';
  * Heap growing factor, as V8's --heap-growing-percent: after a full collection the old
  * generation may grow to this many percent above what survived before the next one starts.
  */
-export const HEAP_GROWING_PERCENT = 400;
+const HEAP_GROWING_PERCENT = 400;
 
 let relaxed = false;
 
