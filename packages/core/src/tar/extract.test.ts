@@ -304,6 +304,24 @@ describe('extractTar: behaviour', () => {
     expect(b.ino).toBe(a.ino);
   });
 
+  it('restores file modes exactly, whether or not the umask would strip bits from them', async () => {
+    const umask = process.umask();
+    // Modes the umask leaves whole are set at creation, the others by fchmod: both must be exact.
+    const modes = [0o644, 0o755, 0o600, 0o444, 0o666, 0o777, 0o620, 0o707];
+    expect(modes.some((mode) => (mode & umask) !== 0) || umask === 0).toBe(true);
+    await extract(
+      await archive(
+        modes.map((mode) => ({
+          header: { name: `cache/m${mode.toString(8)}`, type: 'file', mode },
+          body: 'x',
+        })),
+      ),
+    );
+    for (const mode of modes) {
+      expect((await stat(path.join(workspace, `cache/m${mode.toString(8)}`))).mode & 0o7777).toBe(mode);
+    }
+  });
+
   it('applies directory modes and mtimes after their contents, even read-only ones', async () => {
     await extract(
       await archive([

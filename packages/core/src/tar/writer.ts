@@ -66,6 +66,8 @@ export class SafeWriter {
   /** Directory mode and mtime, applied at the end so later members cannot disturb them. */
   private readonly deferred = new Map<string, { mode: number; mtime: number; name: string }>();
   private readonly preparedRoots = new Set<string>();
+  /** Read once: the mode bits a file created here loses (reading it is allowed on any thread). */
+  private readonly umask = process.umask();
 
   constructor(
     private readonly policy: ExtractPolicy,
@@ -92,13 +94,16 @@ export class SafeWriter {
   /** A regular file whose whole content is in memory (`pieces`, in order). */
   writeFile(plan: MemberPlan, pieces: readonly Uint8Array[]): void {
     this.prepareParents(plan);
-    const fd = this.create(plan, () => openSync(plan.target, CREATE_FLAGS, 0o600));
+    // Created with its mode when the umask leaves it whole, as tar -x does: an fchmod per file
+    // was 5% of a restore of 50,000 small files.
+    const direct = (plan.mode & this.umask) === 0;
+    const fd = this.create(plan, () => openSync(plan.target, CREATE_FLAGS, direct ? plan.mode : 0o600));
     let complete = false;
     let bytes = 0;
     try {
       if (pieces.length === 1) bytes = writeFully(fd, pieces[0] as Uint8Array);
       else if (pieces.length > 1) bytes = writevFully(fd, pieces);
-      fchmodSync(fd, plan.mode);
+      if (!direct) fchmodSync(fd, plan.mode);
       futimesSync(fd, plan.mtime, plan.mtime);
       complete = true;
     } finally {
