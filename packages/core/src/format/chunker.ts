@@ -212,11 +212,31 @@ export function findBoundary(data: Uint8Array, start: number, end: number, opts:
 /** Least size of the buffers chunks are cut from (see Chunker). */
 const SLAB_BYTES = 4 * 1024 * 1024;
 
+/** Size of the slabs a Chunker with these options cuts chunks from. */
+export function chunkerSlabBytes(opts: ChunkerOptions): number {
+  const largest = Math.max(opts.maxSize, opts.fileAlignBytes ? (opts.largeFiles?.maxSize ?? 0) : 0);
+  return Math.max(SLAB_BYTES, 4 * largest);
+}
+
+/** Where a Chunker gets the slabs it cuts chunks from. */
+export interface SlabSource {
+  /** A buffer of `bytes` bytes that nothing else uses. */
+  take(bytes: number): Buffer;
+  /**
+   * No chunk will be cut from `slab` any more, nor will the chunker write it again: `chunks`
+   * chunks were cut from it, and they may still be in use.
+   */
+  retire(slab: Buffer, chunks: number): void;
+}
+
+const FRESH_SLABS: SlabSource = { take: (bytes) => Buffer.allocUnsafe(bytes), retire: () => undefined };
+
 /**
  * Streaming chunker: feed buffers, get whole chunks back. At most twice maxSize bytes are held
  * uncut. Chunks are views of a slab (max(4 MiB, 4 × maxSize) bytes) that is never written twice:
- * when it is full, the uncut bytes move to a new slab, and the old one lives on only as long as
- * chunks cut from it do. A chunk thus costs no copy and no allocation of its own.
+ * when it is full, the uncut bytes move to the next slab, and the old one lives on only as long
+ * as chunks cut from it do. A chunk thus costs no copy and no allocation of its own. Slabs are
+ * fresh buffers unless a SlabSource recycles them.
  */
 export class Chunker {
   private slab: Buffer;
@@ -234,8 +254,13 @@ export class Chunker {
   private scanner: BoundaryScanner;
   /** Absolute offset of the chunk the scanner's state belongs to. */
   private scanning = -1;
+  /** Chunks cut from the current slab. */
+  private cutFromSlab = 0;
 
-  constructor(opts: ChunkerOptions = DEFAULT_CHUNKING) {
+  constructor(
+    opts: ChunkerOptions = DEFAULT_CHUNKING,
+    private readonly slabs: SlabSource = FRESH_SLABS,
+  ) {
     validateChunking(opts);
     this.small = new BoundaryScanner(opts);
     this.scanner = this.small;
@@ -244,7 +269,7 @@ export class Chunker {
       : undefined;
     this.large = this.tar && opts.largeFiles ? new BoundaryScanner(opts.largeFiles) : undefined;
     this.capacity = 2 * Math.max(this.small.maxSize, this.large?.maxSize ?? 0);
-    this.slab = Buffer.allocUnsafe(Math.max(SLAB_BYTES, 2 * this.capacity));
+    this.slab = slabs.take(chunkerSlabBytes(opts));
   }
 
   push(input: Uint8Array): Buffer[] {
@@ -270,19 +295,24 @@ export class Chunker {
   flush(): Buffer[] {
     const out: Buffer[] = [];
     this.cut(out, true);
-    if (this.tail > this.head) out.push(this.slab.subarray(this.head, this.tail));
+    if (this.tail > this.head) {
+      out.push(this.slab.subarray(this.head, this.tail));
+      this.cutFromSlab++;
+    }
     this.consumed += this.tail - this.head;
     this.head = this.tail;
     return out;
   }
 
-  /** Moves the uncut bytes to a fresh slab: chunks already returned keep viewing the old one. */
+  /** Moves the uncut bytes to the next slab: chunks already returned keep viewing the old one. */
   private renew(): void {
-    const next = Buffer.allocUnsafe(this.slab.length);
+    const next = this.slabs.take(this.slab.length);
     this.slab.copy(next, 0, this.head, this.tail);
     this.tail -= this.head;
     this.head = 0;
+    this.slabs.retire(this.slab, this.cutFromSlab);
     this.slab = next;
+    this.cutFromSlab = 0;
   }
 
   private cut(out: Buffer[], final: boolean): void {
@@ -309,6 +339,7 @@ export class Chunker {
       if (cut < 0 && length === this.capacity && start === 0) cut = Math.max(1, settled);
       if (cut <= 0) break;
       out.push(this.slab.subarray(base + start, base + start + cut));
+      this.cutFromSlab++;
       start += cut;
     }
     this.head += start;

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ChunkerOptions, DEFAULT_CHUNKING } from '../format/chunker.js';
+import { type ChunkerOptions, chunkerSlabBytes, DEFAULT_CHUNKING } from '../format/chunker.js';
 import { resolveCachePaths } from '../paths/resolve.js';
 import { ArchivePackError } from '../tar/errors.js';
 import { createTarStream } from '../tar/pack.js';
@@ -48,39 +48,61 @@ describe('archiveChunks on a worker', () => {
     expect(worker.url.pathname).toMatch(/worker\/entry\.(ts|js)$/);
   });
 
-  it('writes groups into slots shared with the main thread, reused once their chunks are released', async () => {
-    const { items } = await resolveCachePaths(['cache'], { workspace });
-    const expected = summary(await all(cutChunks(createTarStream(items), DEFAULT_CHUNKING)));
+  it('cuts chunks in slabs shared with the main thread, reused only once their chunks are released', async () => {
+    // 4 MiB slabs (no large-file chunking) and 20 MiB of input.
+    const chunking: ChunkerOptions = {
+      minSize: 8 * 1024,
+      avgSize: 32 * 1024,
+      maxSize: 128 * 1024,
+      fileAlignBytes: 8 * 1024,
+    };
+    const slabBytes = chunkerSlabBytes(chunking);
+    for (let i = 0; i < 20; i++) {
+      await mkdir(path.join(workspace, 'bulk'), { recursive: true });
+      await writeFile(path.join(workspace, 'bulk', `f${i}`), randomBytes(1024 * 1024));
+    }
+    const { items } = await resolveCachePaths(['bulk'], { workspace });
+    const expected = summary(await all(cutChunks(createTarStream(items), chunking)));
     const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
     const seen: SourceChunk[] = [];
-    const held: SourceChunk[] = [];
-    let inSlots = 0;
+    let held: SourceChunk[] = [];
+    let received = 0;
+    let sharedBytes = 0;
     const settle = (chunk: SourceChunk) => {
-      // Still intact when released: the worker has not written the slot over.
+      // Still intact when released: the worker has not written its slab over.
       expect(sha256(chunk.data)).toBe(chunk.hash);
       chunk.release?.();
     };
     for await (const group of archiveChunks(items, {
       worker,
-      chunking: DEFAULT_CHUNKING,
+      chunking,
       onWarning: () => undefined,
       groupBytes: 64 * 1024,
       credits: 2,
-      slots: 3,
-      slotBytes: 256 * 1024,
+      slabs: 2,
     })) {
       for (const chunk of group) {
-        if (chunk.release) inSlots++;
+        if (chunk.release) {
+          sharedBytes += chunk.data.length;
+          expect(chunk.data.buffer).toBeInstanceOf(SharedArrayBuffer);
+        }
         seen.push({ ...chunk, data: Buffer.from(chunk.data) });
         held.push(chunk);
+        received += chunk.data.length;
       }
-      // Released with a lag, as the pack writer releases them, across turns of the event loop.
-      while (held.length > 4) settle(held.shift() as SourceChunk);
+      // Everything of the first 9 MiB is held, past the point where the chunker needs a third
+      // slab (the first one, if it were freed early); then released with a lag, as the pack
+      // writer does, across turns of the event loop.
+      if (received > 9 * 1024 * 1024) {
+        while (held.length > 40) settle(held.shift() as SourceChunk);
+      }
       await new Promise((resolve) => setImmediate(resolve));
     }
     for (const chunk of held) settle(chunk);
+    held = [];
     expect(summary(seen)).toEqual(expected);
-    expect(inSlots).toBeGreaterThan(3 * 3); // each of the three slots was written several times
+    // Two slabs, over 3 slabs' worth of chunks in them: they were reused once released.
+    expect(sharedBytes).toBeGreaterThan(3 * slabBytes);
   });
 
   it('gives the chunks, hashes and bytes the main thread would, in order', async () => {

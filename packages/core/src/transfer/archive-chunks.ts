@@ -1,11 +1,15 @@
 import type { Worker } from 'node:worker_threads';
-import type { ChunkerOptions } from '../format/chunker.js';
+import { type ChunkerOptions, chunkerSlabBytes } from '../format/chunker.js';
 import type { ResolvedItem } from '../paths/resolve.js';
 import { tarPieces } from '../tar/pack.js';
 import { deserializeError } from '../worker/errors.js';
 import { startWorker, type WorkerScript } from '../worker/script.js';
 import { type ChunkWorkerData, chunksOf, type ParentMessage, type WorkerMessage } from './chunk-worker.js';
+import { SlabHolds } from './shared-slabs.js';
 import { cutChunks, type SourceChunk } from './source-chunks.js';
+
+/** Shared chunker slabs (16 MiB each with the default chunking). */
+const DEFAULT_SHARED_SLABS = 6;
 
 export interface ArchiveChunksOptions {
   /** The worker thread to archive on; without one, archiving runs on the calling thread. */
@@ -16,9 +20,8 @@ export interface ArchiveChunksOptions {
   onFallback?: (why: string) => void;
   groupBytes?: number;
   credits?: number;
-  /** Slots shared with the worker (see ChunkWorkerData.slots), and their size. */
-  slots?: number;
-  slotBytes?: number;
+  /** How many chunker slabs are shared with the worker (see ChunkWorkerData.slabs). */
+  slabs?: number;
 }
 
 /**
@@ -40,19 +43,19 @@ export async function* archiveChunks(
   }
   const credits = opts.credits ?? 8;
   const groupBytes = opts.groupBytes ?? 1024 * 1024;
-  // Enough slots for the groups in flight and those the pack writer still holds (its chunks
-  // being compressed, its frames queued for upload); beyond that, groups get buffers of their own.
+  // Enough for the slab being cut, the groups in flight and the chunks the pack writer still
+  // holds (being compressed, or queued for upload); beyond that the chunker allocates slabs.
   const shared = Array.from(
-    { length: opts.slots ?? 2 * credits },
-    () => new SharedArrayBuffer(opts.slotBytes ?? slotBytesFor(opts.chunking, groupBytes)),
+    { length: opts.slabs ?? DEFAULT_SHARED_SLABS },
+    () => new SharedArrayBuffer(chunkerSlabBytes(opts.chunking)),
   );
-  const slots = shared.map((slot) => Buffer.from(slot));
+  const slabs = shared.map((slab) => Buffer.from(slab));
   const data: ChunkWorkerData = {
     items,
     chunking: opts.chunking,
     groupBytes,
     credits,
-    slots: shared,
+    slabs: shared,
   };
   let worker: Worker;
   try {
@@ -84,6 +87,9 @@ export async function* archiveChunks(
     notify();
   });
 
+  const holds = new SlabHolds(shared.length, (slab, chunks) => {
+    if (!exited) worker.postMessage({ type: 'release', slab, chunks } satisfies ParentMessage);
+  });
   let started = false;
   try {
     for (;;) {
@@ -114,18 +120,11 @@ export async function* archiveChunks(
           return;
         case 'chunks':
           worker.postMessage({ type: 'credit' } satisfies ParentMessage);
-          yield chunksOf(message, slots, (slot) => {
-            if (!exited) worker.postMessage({ type: 'release', slot } satisfies ParentMessage);
-          });
+          yield chunksOf(message, slabs, holds);
           break;
       }
     }
   } finally {
     await worker.terminate();
   }
-}
-
-/** Slots hold any group: up to groupBytes, or a single chunk of the largest size cut. */
-function slotBytesFor(chunking: ChunkerOptions, groupBytes: number): number {
-  return Math.max(groupBytes, chunking.maxSize, chunking.largeFiles?.maxSize ?? 0);
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Chunker, type ChunkerOptions } from '../format/chunker.js';
+import { Chunker, type ChunkerOptions, type SlabSource } from '../format/chunker.js';
 import { looksIncompressible } from '../format/stored-frame.js';
 
 /** A chunk of an archive on its way into a pack. */
@@ -27,13 +27,15 @@ export function describeChunk(data: Buffer): SourceChunk {
 /**
  * Cuts an archive into content-defined chunks (see Chunker) and describes each, yielding them in
  * the groups that each piece of input completes. Each piece is copied into the chunker before
- * the next is asked for: `archive` may write the next piece over the last.
+ * the next is asked for: `archive` may write the next piece over the last. Chunks are views of
+ * the chunker's slabs, fresh ones unless `slabs` recycles them.
  */
 export async function* cutChunks(
   archive: AsyncIterable<Uint8Array>,
   chunking: ChunkerOptions,
+  slabs?: SlabSource,
 ): AsyncGenerator<SourceChunk[], void, undefined> {
-  const chunker = new Chunker(chunking);
+  const chunker = new Chunker(chunking, slabs);
   for await (const data of archive) {
     const chunks = chunker.push(data);
     if (chunks.length > 0) yield chunks.map(describeChunk);
