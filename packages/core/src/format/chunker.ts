@@ -212,10 +212,14 @@ export function findBoundary(data: Uint8Array, start: number, end: number, opts:
 /** Least size of the buffers chunks are cut from (see Chunker). */
 const SLAB_BYTES = 4 * 1024 * 1024;
 
+/** The largest chunk a Chunker cuts (large-file sizes apply only with tar alignment). */
+function largestChunk(opts: ChunkerOptions): number {
+  return Math.max(opts.maxSize, opts.fileAlignBytes ? (opts.largeFiles?.maxSize ?? 0) : 0);
+}
+
 /** Size of the slabs a Chunker with these options cuts chunks from. */
 export function chunkerSlabBytes(opts: ChunkerOptions): number {
-  const largest = Math.max(opts.maxSize, opts.fileAlignBytes ? (opts.largeFiles?.maxSize ?? 0) : 0);
-  return Math.max(SLAB_BYTES, 4 * largest);
+  return Math.max(SLAB_BYTES, 4 * largestChunk(opts));
 }
 
 /** Where a Chunker gets the slabs it cuts chunks from. */
@@ -268,7 +272,7 @@ export class Chunker {
       ? new TarBoundaries(opts.fileAlignBytes, opts.largeFiles?.minFileBytes)
       : undefined;
     this.large = this.tar && opts.largeFiles ? new BoundaryScanner(opts.largeFiles) : undefined;
-    this.capacity = 2 * Math.max(this.small.maxSize, this.large?.maxSize ?? 0);
+    this.capacity = 2 * largestChunk(opts);
     this.slab = slabs.take(chunkerSlabBytes(opts));
   }
 

@@ -41,8 +41,6 @@ export async function* archiveChunks(
     yield* inThread();
     return;
   }
-  const credits = opts.credits ?? 8;
-  const groupBytes = opts.groupBytes ?? 1024 * 1024;
   // Enough for the slab being cut, the groups in flight and the chunks the pack writer still
   // holds (being compressed, or queued for upload); beyond that the chunker allocates slabs.
   const shared = Array.from(
@@ -53,8 +51,8 @@ export async function* archiveChunks(
   const data: ChunkWorkerData = {
     items,
     chunking: opts.chunking,
-    groupBytes,
-    credits,
+    groupBytes: opts.groupBytes ?? 1024 * 1024,
+    credits: opts.credits ?? 8,
     slabs: shared,
   };
   let worker: Worker;

@@ -16,9 +16,9 @@ export class SharedSlabPool implements SlabSource {
   private readonly slabs: Buffer[];
   private readonly index = new Map<ArrayBufferLike, number>();
   private readonly free: number[];
-  private readonly cut: number[];
+  /** Chunks cut from each slab: known once the chunker retires it, undefined until then. */
+  private readonly cut: (number | undefined)[];
   private readonly released: number[];
-  private readonly retired: boolean[];
 
   constructor(shared: readonly SharedArrayBuffer[]) {
     this.slabs = shared.map((slab) => Buffer.from(slab));
@@ -26,25 +26,20 @@ export class SharedSlabPool implements SlabSource {
       this.index.set(slab, i);
     });
     this.free = shared.map((_, i) => i).reverse();
-    this.cut = shared.map(() => 0);
+    this.cut = shared.map(() => undefined);
     this.released = shared.map(() => 0);
-    this.retired = shared.map(() => false);
   }
 
   take(bytes: number): Buffer {
     const i = this.free.at(-1);
     if (i === undefined || (this.slabs[i] as Buffer).length !== bytes) return Buffer.allocUnsafe(bytes);
     this.free.pop();
-    this.cut[i] = 0;
-    this.released[i] = 0;
-    this.retired[i] = false;
     return this.slabs[i] as Buffer;
   }
 
   retire(slab: Buffer, chunks: number): void {
     const i = this.index.get(slab.buffer);
     if (i === undefined) return;
-    this.retired[i] = true;
     this.cut[i] = chunks;
     this.settle(i);
   }
@@ -61,7 +56,10 @@ export class SharedSlabPool implements SlabSource {
   }
 
   private settle(i: number): void {
-    if (this.retired[i] && this.released[i] === this.cut[i] && !this.free.includes(i)) this.free.push(i);
+    if (this.released[i] !== this.cut[i]) return;
+    this.cut[i] = undefined;
+    this.released[i] = 0;
+    this.free.push(i);
   }
 }
 
