@@ -1,3 +1,3 @@
 import { createRequire as __s3cacheCreateRequire } from 'node:module';
 const require = __s3cacheCreateRequire(import.meta.url);
-import{restoreImpl}from"./chunks/chunk-WIVFXDIK.mjs";import{OutputStateProvider,relaxHeapGrowth}from"./chunks/chunk-V2IYPC3L.mjs";import"./chunks/chunk-JI2IP4SA.mjs";relaxHeapGrowth();await restoreImpl(new OutputStateProvider);
+import{restoreImpl}from"./chunks/chunk-QIC4CGPI.mjs";import{OutputStateProvider,relaxHeapGrowth}from"./chunks/chunk-RCPB2WUS.mjs";import"./chunks/chunk-VJSIPMBK.mjs";relaxHeapGrowth();await restoreImpl(new OutputStateProvider);

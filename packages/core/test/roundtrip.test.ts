@@ -10,6 +10,8 @@ import { restoreCache } from '../src/engine/restore.js';
 import { saveCache } from '../src/engine/save.js';
 import { parseManifest } from '../src/format/manifest.js';
 import { Layout } from '../src/layout/layout.js';
+import { InvalidPathPatternError } from '../src/paths/errors.js';
+import { DirStore } from '../src/store/dir-store.js';
 import { collect } from '../src/store/store.js';
 import { defaultWorkerScript } from '../src/worker/script.js';
 import { type StoreFixture, storeKinds } from './stores.js';
@@ -60,6 +62,32 @@ async function snapshot(root: string): Promise<Record<string, string>> {
   await walk(root);
   return out;
 }
+
+describe('a save whose worker starts before its paths resolve', () => {
+  it('stops the worker when there is nothing to save, and reports bad input before store faults', async () => {
+    const work = await fs.mkdtemp(join(tmpdir(), 's3cache-early-'));
+    try {
+      const worker = defaultWorkerScript();
+      const storeRoot = join(work, 'store');
+      const ctx: CacheContext = { store: new DirStore(storeRoot), layout: new Layout('ci'), worker };
+      const save = (c: CacheContext, paths: string[]) =>
+        saveCache(c, { repository, version, scope: main, key: 'k', paths, workspace: work });
+      // Nothing matches: `empty`, and the worker, never given items, is stopped (else this hangs).
+      expect((await save(ctx, ['no-such-dir/**'])).outcome).toBe('empty');
+
+      // A store that cannot be read (its root is a file): the entry lookup, which runs while the
+      // paths resolve, fails; an invalid pattern is still what the save reports.
+      await fs.writeFile(join(work, 'not-a-dir'), '');
+      const broken: CacheContext = { ...ctx, store: new DirStore(join(work, 'not-a-dir', 'store')) };
+      await expect(save(broken, ['cache/*/..'])).rejects.toBeInstanceOf(InvalidPathPatternError);
+      await fs.mkdir(join(work, 'cache'));
+      await fs.writeFile(join(work, 'cache', 'f'), 'x');
+      await expect(save(broken, ['cache'])).rejects.toThrow();
+    } finally {
+      await fs.rm(work, { recursive: true, force: true });
+    }
+  });
+});
 
 describe.each(storeKinds)('save → restore round trip: $name', ({ create, skip }) => {
   let fx: StoreFixture;

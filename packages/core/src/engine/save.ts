@@ -5,7 +5,7 @@ import { FORMAT, type Manifest, type PackRef, serializeManifest } from '../forma
 import { validateKey } from '../layout/keys.js';
 import type { Scope } from '../layout/scope.js';
 import { resolveCachePaths } from '../paths/resolve.js';
-import { archiveChunks } from '../transfer/archive-chunks.js';
+import { type Archiving, startArchiving } from '../transfer/archive-chunks.js';
 import { type ReusableChunk, type WritePackResult, writePack } from '../transfer/pack-writer.js';
 import { type CacheContext, resolved } from './context.js';
 import { newId } from './ids.js';
@@ -68,6 +68,30 @@ const REBASE_MARGIN_DAYS = 2;
 export async function saveCache(ctx: CacheContext, opts: SaveOptions): Promise<SaveResult> {
   validateKey(opts.key);
   const c = resolved(ctx);
+  const chunking = opts.chunking ?? ((opts.useDeltas ?? true) ? DEFAULT_CHUNKING : ARCHIVE_CHUNKING);
+  let inWorker = ctx.worker !== undefined;
+  // Started first, so that the worker loads while the paths resolve and the entry is looked up.
+  const archiving = startArchiving({
+    worker: ctx.worker,
+    chunking,
+    onWarning: (message) => c.log.warn(message),
+    onFallback: (why) => {
+      inWorker = false;
+      c.log.debug(`Archiving on the main thread: the worker did not start (${why}).`);
+    },
+  });
+  try {
+    const saved = await saveWith(ctx, opts, archiving);
+    if (saved.outcome !== 'empty' && saved.outcome !== 'exists')
+      c.log.debug(`Archived ${inWorker ? 'on a worker thread' : 'on the main thread'}.`);
+    return saved;
+  } finally {
+    await archiving.close();
+  }
+}
+
+async function saveWith(ctx: CacheContext, opts: SaveOptions, archiving: Archiving): Promise<SaveResult> {
+  const c = resolved(ctx);
   const started = performance.now();
   const ref = { repository: opts.repository, scope: opts.scope, version: opts.version, key: opts.key };
   const entryDir = c.layout.entryDir(ref);
@@ -85,6 +109,10 @@ export async function saveCache(ctx: CacheContext, opts: SaveOptions): Promise<S
     ...extra,
   });
 
+  // Looked up while the paths resolve. Resolution's errors (invalid input) come first; the
+  // lookup's are seen only when it is awaited.
+  const lookup = readListedManifest(ctx, manifestKey);
+  lookup.catch(() => undefined);
   const resolvedPaths = await resolveCachePaths([...opts.paths], {
     workspace: opts.workspace,
     ...(opts.home ? { home: opts.home } : {}),
@@ -92,7 +120,7 @@ export async function saveCache(ctx: CacheContext, opts: SaveOptions): Promise<S
   });
   if (resolvedPaths.items.length === 0) return result('empty');
 
-  const existing = await readListedManifest(ctx, manifestKey);
+  const existing = await lookup;
   if (existing && !(opts.useDeltas ?? true)) {
     c.log.debug(`Cache entry ${opts.key} already exists; first write wins, not saving.`);
     return result('exists');
@@ -114,17 +142,7 @@ export async function saveCache(ctx: CacheContext, opts: SaveOptions): Promise<S
   const packId = newId(now);
   const packType = existing && !plan.rebase ? 'delta-archive' : 'base';
   const packKey = c.layout.packKey(entryDir, packId);
-  const chunking = opts.chunking ?? ((opts.useDeltas ?? true) ? DEFAULT_CHUNKING : ARCHIVE_CHUNKING);
-  let inWorker = ctx.worker !== undefined;
-  const chunks = archiveChunks(resolvedPaths.items, {
-    worker: ctx.worker,
-    chunking,
-    onWarning: (message) => c.log.warn(message),
-    onFallback: (why) => {
-      inWorker = false;
-      c.log.debug(`Archiving on the main thread: the worker did not start (${why}).`);
-    },
-  });
+  const chunks = archiving.chunks(resolvedPaths.items);
   const written = await writePack(chunks, {
     store: c.store,
     codec: c.codec,
@@ -134,7 +152,6 @@ export async function saveCache(ctx: CacheContext, opts: SaveOptions): Promise<S
     ...(plan.reuse ? { reuse: plan.reuse.map } : {}),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
   });
-  c.log.debug(`Archived ${inWorker ? 'on a worker thread' : 'on the main thread'}.`);
 
   const oldPacks = plan.reuse?.packs ?? [];
   const manifest = buildManifest({

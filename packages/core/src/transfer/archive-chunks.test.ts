@@ -9,7 +9,7 @@ import { resolveCachePaths } from '../paths/resolve.js';
 import { ArchivePackError } from '../tar/errors.js';
 import { createTarStream } from '../tar/pack.js';
 import { defaultWorkerScript, type WorkerScript } from '../worker/script.js';
-import { archiveChunks } from './archive-chunks.js';
+import { archiveChunks, startArchiving } from './archive-chunks.js';
 import { cutChunks, type SourceChunk } from './source-chunks.js';
 
 let sandbox: string;
@@ -179,6 +179,34 @@ describe('archiveChunks on a worker', () => {
     );
     expect(fallbacks).toEqual(['cannot load']);
     expect(summary(chunks)).toEqual(summary(await all(cutChunks(createTarStream(items), DEFAULT_CHUNKING))));
+  }, 60_000);
+
+  it('starts before it is given the items, and archives them once they come', async () => {
+    const { items } = await resolveCachePaths(['cache'], { workspace });
+    const fallbacks: string[] = [];
+    const opts = {
+      chunking: DEFAULT_CHUNKING,
+      onWarning: () => {},
+      onFallback: (why: string) => fallbacks.push(why),
+    };
+    const early = startArchiving({ ...opts, worker });
+    // The worker loads and waits meanwhile, as it does while a save resolves its paths.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const chunks = await all(early.chunks(items));
+    expect(fallbacks).toEqual([]);
+    expect(summary(chunks)).toEqual(summary(await all(cutChunks(createTarStream(items), DEFAULT_CHUNKING))));
+
+    // One that fails while loading, before any items: seen, and archived on this thread instead.
+    const broken = path.join(sandbox, 'broken-early.mjs');
+    await writeFile(broken, "throw new Error('cannot load early');\n");
+    const failing = startArchiving({ ...opts, worker: { url: pathToFileURL(broken) } });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const fallen = await all(failing.chunks(items));
+    expect(fallbacks).toEqual(['cannot load early']);
+    expect(summary(fallen)).toEqual(summary(chunks));
+
+    // Never given items (a save of nothing): close stops it; the test would hang otherwise.
+    await startArchiving({ ...opts, worker }).close();
   }, 60_000);
 
   it('stops the worker when the consumer stops early', async () => {

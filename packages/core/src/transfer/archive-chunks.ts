@@ -24,6 +24,14 @@ export interface ArchiveChunksOptions {
   slabs?: number;
 }
 
+/** Archiving of a save, set up before its items are known (see startArchiving). */
+export interface Archiving {
+  /** The chunks of the tar archive of `items`; call once. */
+  chunks(items: readonly ResolvedItem[]): AsyncGenerator<SourceChunk[], void, undefined>;
+  /** Stops the worker, if any; for when chunks() was not run to its end. */
+  close(): Promise<void>;
+}
+
 /**
  * The chunks of the tar archive of `items`: cutChunks(tarPieces(items)), on `opts.worker`
  * when given (see chunk-worker.ts), with the same chunks, hashes, warnings and errors. A worker
@@ -34,22 +42,31 @@ export async function* archiveChunks(
   items: readonly ResolvedItem[],
   opts: ArchiveChunksOptions,
 ): AsyncGenerator<SourceChunk[], void, undefined> {
-  // cutChunks copies each piece into the chunker before asking for the next.
-  const inThread = () =>
-    cutChunks(tarPieces(items, { onWarning: opts.onWarning, reuseBuffers: true }), opts.chunking);
-  if (!opts.worker) {
-    yield* inThread();
-    return;
+  const archiving = startArchiving(opts);
+  try {
+    yield* archiving.chunks(items);
+  } finally {
+    await archiving.close();
   }
+}
+
+/**
+ * archiveChunks in two steps: the worker starts now and loads its script while the caller
+ * resolves the paths (which is main-thread work), and archives once given the items.
+ */
+export function startArchiving(opts: ArchiveChunksOptions): Archiving {
+  // cutChunks copies each piece into the chunker before asking for the next.
+  const inThread = (items: readonly ResolvedItem[]) =>
+    cutChunks(tarPieces(items, { onWarning: opts.onWarning, reuseBuffers: true }), opts.chunking);
+  const onThisThread: Archiving = { chunks: inThread, close: async () => {} };
+  if (!opts.worker) return onThisThread;
   // Enough for the slab being cut, the groups in flight and the chunks the pack writer still
   // holds (being compressed, or queued for upload); beyond that the chunker allocates slabs.
   const shared = Array.from(
     { length: opts.slabs ?? DEFAULT_SHARED_SLABS },
     () => new SharedArrayBuffer(chunkerSlabBytes(opts.chunking)),
   );
-  const slabs = shared.map((slab) => Buffer.from(slab));
   const data: ChunkWorkerData = {
-    items,
     chunking: opts.chunking,
     groupBytes: opts.groupBytes ?? 1024 * 1024,
     credits: opts.credits ?? 8,
@@ -60,8 +77,7 @@ export async function* archiveChunks(
     worker = startWorker(opts.worker, data);
   } catch (err) {
     opts.onFallback?.((err as Error).message);
-    yield* inThread();
-    return;
+    return onThisThread;
   }
   const inbox: WorkerMessage[] = [];
   let failure: Error | undefined;
@@ -72,6 +88,7 @@ export async function* archiveChunks(
     wake = undefined;
     w?.();
   };
+  // Listening from the start: a worker that fails while loading reports it before any items.
   worker.on('message', (message: WorkerMessage) => {
     inbox.push(message);
     notify();
@@ -84,45 +101,53 @@ export async function* archiveChunks(
     exited = true;
     notify();
   });
-
-  const holds = new SlabHolds(shared.length, (slab, chunks) => {
-    if (!exited) worker.postMessage({ type: 'release', slab, chunks } satisfies ParentMessage);
-  });
-  let started = false;
-  try {
-    for (;;) {
-      const message = inbox.shift();
-      if (!message) {
-        if (failure || exited) {
-          const why = failure?.message ?? 'the archiving worker exited before it finished';
-          if (started) throw failure ?? new Error(why);
-          opts.onFallback?.(why);
-          yield* inThread();
-          return;
-        }
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-        });
-        continue;
-      }
-      started = true;
-      switch (message.type) {
-        case 'ready':
-          break;
-        case 'warning':
-          opts.onWarning(message.message);
-          break;
-        case 'failed':
-          throw deserializeError(message.error);
-        case 'end':
-          return;
-        case 'chunks':
-          worker.postMessage({ type: 'credit' } satisfies ParentMessage);
-          yield chunksOf(message, slabs, holds);
-          break;
-      }
-    }
-  } finally {
+  const close = async () => {
     await worker.terminate();
+  };
+
+  async function* chunks(items: readonly ResolvedItem[]): AsyncGenerator<SourceChunk[], void, undefined> {
+    const slabs = shared.map((slab) => Buffer.from(slab));
+    const holds = new SlabHolds(shared.length, (slab, chunks) => {
+      if (!exited) worker.postMessage({ type: 'release', slab, chunks } satisfies ParentMessage);
+    });
+    if (!exited) worker.postMessage({ type: 'archive', items } satisfies ParentMessage);
+    let started = false;
+    try {
+      for (;;) {
+        const message = inbox.shift();
+        if (!message) {
+          if (failure || exited) {
+            const why = failure?.message ?? 'the archiving worker exited before it finished';
+            if (started) throw failure ?? new Error(why);
+            opts.onFallback?.(why);
+            yield* inThread(items);
+            return;
+          }
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+          });
+          continue;
+        }
+        started = true;
+        switch (message.type) {
+          case 'ready':
+            break;
+          case 'warning':
+            opts.onWarning(message.message);
+            break;
+          case 'failed':
+            throw deserializeError(message.error);
+          case 'end':
+            return;
+          case 'chunks':
+            worker.postMessage({ type: 'credit' } satisfies ParentMessage);
+            yield chunksOf(message, slabs, holds);
+            break;
+        }
+      }
+    } finally {
+      await close();
+    }
   }
+  return { chunks, close };
 }

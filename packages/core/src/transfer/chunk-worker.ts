@@ -12,7 +12,6 @@ import { cutChunks, type SourceChunk } from './source-chunks.js';
  * with compressing, uploading and its event loop, and the two halves use two cores.
  */
 export interface ChunkWorkerData {
-  items: readonly ResolvedItem[];
   chunking: ChunkerOptions;
   /** Chunks are sent in groups of at most this many bytes, or one larger chunk (one message each). */
   groupBytes: number;
@@ -46,17 +45,26 @@ export type WorkerMessage =
   | { type: 'end' };
 
 /**
- * `credit`: sent by the main thread for every group it took; `release`: it is done with `chunks`
- * more chunks of shared slab `slab`.
+ * `archive`: what to archive, sent once; the worker starts before the paths are resolved, so that
+ * it loads meanwhile (0.1 s of a 1.7 s save of 50,000 files). `credit`: sent by the main thread
+ * for every group it took; `release`: it is done with `chunks` more chunks of shared slab `slab`.
  */
-export type ParentMessage = { type: 'credit' } | { type: 'release'; slab: number; chunks: number };
+export type ParentMessage =
+  | { type: 'archive'; items: readonly ResolvedItem[] }
+  | { type: 'credit' }
+  | { type: 'release'; slab: number; chunks: number };
 
 export async function runChunkWorker(port: MessagePort, data: ChunkWorkerData): Promise<void> {
   let credits = data.credits;
   let wake: (() => void) | undefined;
+  let archive: ((items: readonly ResolvedItem[]) => void) | undefined;
+  const items = new Promise<readonly ResolvedItem[]>((resolve) => {
+    archive = resolve;
+  });
   const pool = new SharedSlabPool(data.slabs);
   port.on('message', (message: ParentMessage) => {
-    if (message.type === 'credit') {
+    if (message.type === 'archive') archive?.(message.items);
+    else if (message.type === 'credit') {
       credits++;
       wake?.();
     } else pool.release(message.slab, message.chunks);
@@ -109,11 +117,11 @@ export async function runChunkWorker(port: MessagePort, data: ChunkWorkerData): 
 
   try {
     // cutChunks copies each piece into the chunker before asking for the next.
-    const archive = tarPieces(data.items, {
+    const tar = tarPieces(await items, {
       onWarning: (message) => post({ type: 'warning', message }),
       reuseBuffers: true,
     });
-    for await (const chunks of cutChunks(archive, data.chunking, pool)) {
+    for await (const chunks of cutChunks(tar, data.chunking, pool)) {
       for (const chunk of chunks) {
         if (bytes + chunk.data.length > data.groupBytes) await send();
         group.push(chunk);
