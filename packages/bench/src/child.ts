@@ -1,6 +1,8 @@
 /**
- * One save or restore in a process of its own, so that its peak RSS can be read: prints
- * `RESULT {json}` with the wall time, CPU time and peak RSS. Run by rss.ts.
+ * One save or restore in a process of its own, as the action runs each step: prints
+ * `RESULT {json}` with the wall time, CPU time and peak RSS. Run by rss.ts. The times cover the
+ * operation, not the process's start (loading the engine through tsx here; the action loads a
+ * bundle).
  */
 import { readFileSync } from 'node:fs';
 import { createS3Client, relaxHeapGrowth } from '@s3cache/core';
@@ -25,6 +27,10 @@ export interface ChildResult {
   seconds: number;
   cpuSeconds: number;
   maxRssBytes: number;
+  /** Saves: bytes uploaded. */
+  storedBytes?: number;
+  /** Saves: chunks in the entry. */
+  chunks?: number;
 }
 
 // Tuned as the action and the CLI tune their processes.
@@ -40,11 +46,7 @@ const ds = { name: job.key, label: job.key, workspace: job.workspace, paths: job
 const timing =
   job.op === 'save' ? await runner.save(ds, job.key) : await runner.restore(ds, job.key, job.target);
 client.destroy();
-const result: ChildResult = {
-  seconds: timing.seconds,
-  cpuSeconds: timing.cpuSeconds,
-  maxRssBytes: peakRss(),
-};
+const result: ChildResult = { ...timing, maxRssBytes: peakRss() };
 process.stdout.write(`\nRESULT ${JSON.stringify(result)}\n`);
 
 /**
