@@ -28,7 +28,7 @@ export interface ArchiveChunksOptions {
 export interface Archiving {
   /** The chunks of the tar archive of `items`; call once. */
   chunks(items: readonly ResolvedItem[]): AsyncGenerator<SourceChunk[], void, undefined>;
-  /** Stops the worker, if any; for when chunks() was not run to its end. */
+  /** Stops the worker, if any; for when chunks() is never run (it stops the worker itself). */
   close(): Promise<void>;
 }
 
@@ -42,12 +42,8 @@ export async function* archiveChunks(
   items: readonly ResolvedItem[],
   opts: ArchiveChunksOptions,
 ): AsyncGenerator<SourceChunk[], void, undefined> {
-  const archiving = startArchiving(opts);
-  try {
-    yield* archiving.chunks(items);
-  } finally {
-    await archiving.close();
-  }
+  // Started on the first pull; chunks() stops the worker when it ends, however it ends.
+  yield* startArchiving(opts).chunks(items);
 }
 
 /**
@@ -101,9 +97,7 @@ export function startArchiving(opts: ArchiveChunksOptions): Archiving {
     exited = true;
     notify();
   });
-  const close = async () => {
-    await worker.terminate();
-  };
+  const close = async (): Promise<void> => void (await worker.terminate());
 
   async function* chunks(items: readonly ResolvedItem[]): AsyncGenerator<SourceChunk[], void, undefined> {
     const slabs = shared.map((slab) => Buffer.from(slab));
